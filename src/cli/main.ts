@@ -1,0 +1,52 @@
+/**
+ * The `switchyard` command line. Each command is a function from arguments to an exit code; this
+ * module only dispatches. Commands print results on stdout and problems on stderr.
+ */
+import { readFile } from 'node:fs/promises';
+import { SwitchyardError } from '../domain/errors.js';
+import { testEventPattern } from '../pattern/index.js';
+
+const USAGE = `Usage: switchyard <command> [options]
+
+Commands:
+  serve                                 run the server (not built yet: see issue #3)
+  test-pattern <event.json> <pattern.json>
+                                        print true or false, as TestEventPattern would
+  help                                  show this text
+`;
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'test-pattern':
+      return testPattern(rest);
+    case 'serve':
+      process.stderr.write('switchyard serve: the server is not built yet (issue #3); only the pattern engine is.\n');
+      return 1;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`switchyard: unknown command '${command}'\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+async function testPattern(args: readonly string[]): Promise<number> {
+  if (args.length !== 2) {
+    process.stderr.write('Usage: switchyard test-pattern <event.json> <pattern.json>\n');
+    return 2;
+  }
+  const [event, pattern] = await Promise.all(args.map((file) => readFile(file, 'utf8')));
+  try {
+    process.stdout.write(`${testEventPattern(event as string, pattern as string)}\n`);
+    return 0;
+  } catch (e) {
+    if (!(e instanceof SwitchyardError)) throw e;
+    process.stderr.write(`${e.code}: ${e.message}\n`);
+    return 1;
+  }
+}
