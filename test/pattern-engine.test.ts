@@ -172,6 +172,13 @@ describe('cidr', () => {
     assert.ok(!matches('{"ip":[{"cidr":"2001:db8::/32"}]}', { ip: '2001:db9::1' }));
     assert.ok(matches('{"ip":[{"cidr":"0.0.0.0/0"}]}', { ip: '1.2.3.4' }));
   });
+
+  it("takes the block's address as written for its bottom, as AWS does", () => {
+    assert.ok(matches('{"ip":[{"cidr":"10.0.0.5/24"}]}', { ip: '10.0.0.5' }));
+    assert.ok(matches('{"ip":[{"cidr":"10.0.0.5/24"}]}', { ip: '10.0.0.255' }));
+    assert.ok(!matches('{"ip":[{"cidr":"10.0.0.5/24"}]}', { ip: '10.0.0.4' }));
+    assert.ok(!matches('{"ip":[{"cidr":"10.0.0.5/24"}]}', { ip: '10.0.1.5' }));
+  });
 });
 
 describe('limits', () => {

@@ -24,10 +24,15 @@ export interface NumericRange {
   readonly upperOpen: boolean;
 }
 
-/** An IP prefix: version and the first `bits.length` bits of the address as '0'/'1' text. */
+/**
+ * An IP block: version and the first `bits.length` bits of the address as '0'/'1' text. AWS takes
+ * a CIDR's address as written for the bottom of the block, so "10.0.0.5/24" spans 10.0.0.5 to
+ * 10.0.0.255; `from` then holds all the address bits, and addresses below it do not match.
+ */
 export interface IpPrefix {
   readonly version: 4 | 6;
   readonly bits: string;
+  readonly from?: string;
 }
 
 export type Matcher =

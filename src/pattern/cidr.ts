@@ -93,5 +93,7 @@ export function parseCidr(text: string): IpPrefix {
   }
   if (addr.version === 4 && maskBits > 31) throw PatternError.of('IPv4 mask bits must be < 32');
   if (addr.version === 6 && maskBits > 127) throw PatternError.of('IPv6 mask bits must be < 128');
-  return { version: addr.version, bits: addr.bits.slice(0, maskBits) };
+  const bits = addr.bits.slice(0, maskBits);
+  const hostBitsSet = addr.bits.indexOf('1', maskBits) >= 0;
+  return hostBitsSet ? { version: addr.version, bits, from: addr.bits } : { version: addr.version, bits };
 }

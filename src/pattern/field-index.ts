@@ -219,6 +219,8 @@ export class FieldIndex {
       case 'suffix-ignore-case':
         return add ? this.foldedSuffixes.add(m.value, cond) : this.foldedSuffixes.remove(m.value, cond);
       case 'cidr': {
+        // A block whose address has host bits set has a bottom inside the prefix: test it per value.
+        if (m.prefix.from !== undefined) break;
         const index = m.prefix.version === 4 ? this.cidr4 : this.cidr6;
         return add ? index.add(m.prefix.bits, cond) : index.remove(m.prefix.bits, cond);
       }
@@ -235,9 +237,10 @@ export class FieldIndex {
         else this.anyValue = this.anyValue.filter((c) => c !== cond);
         return;
       default:
-        if (add) this.scans.push({ cond, matcher: m });
-        else this.scans = this.scans.filter((s) => s.cond !== cond || s.matcher !== m);
+        break;
     }
+    if (add) this.scans.push({ cond, matcher: m });
+    else this.scans = this.scans.filter((s) => s.cond !== cond || s.matcher !== m);
   }
 
   /** Report every condition (possibly more than once) with a matcher that accepts `v`. */

@@ -40,7 +40,8 @@ export function accepts(m: Matcher, v: Leaf): boolean {
     case 'cidr': {
       if (typeof v !== 'string') return false;
       const ip = ipBits(v);
-      return ip !== null && ip.version === m.prefix.version && ip.bits.startsWith(m.prefix.bits);
+      const p = m.prefix;
+      return ip !== null && ip.version === p.version && ip.bits.startsWith(p.bits) && (p.from === undefined || ip.bits >= p.from);
     }
     case 'anything-but':
       if (typeof v === 'string') return !m.strings.includes(v);
