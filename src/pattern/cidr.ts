@@ -3,18 +3,20 @@
  *
  * An address becomes its bits as '0'/'1' text (32 for IPv4, 128 for IPv6), so a CIDR block is a
  * plain prefix of that text and the compiled matcher can index CIDR conditions like string
- * prefixes. IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) count as IPv4, as in Java, which AWS runs.
+ * prefixes. IPv4-mapped IPv6 addresses (::ffff:a00:1) count as IPv4, as Java (which AWS runs) has
+ * it; an IPv6 text with a dotted IPv4 tail is not an address candidate for AWS, nor for us.
  * Error texts are AWS's.
  */
 import type { IpPrefix } from './ast.js';
 import { PatternError } from './errors.js';
 
-const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-const IPV6_CHARS = /^[0-9a-fA-F:.]*:[0-9a-fA-F:.]*$/;
+// What AWS treats as an address candidate; anything else is "Nonstandard".
+const IPV4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/;
+const IPV6_CHARS = /^[0-9a-fA-F:]*:[0-9a-fA-F:]*$/;
 
 /** The address's bits, or null when `text` is not an IP address. */
 export function ipBits(text: string): IpPrefix | null {
-  if (text.length > 45 || text.length < 2) return null;
+  if (text.length > 39 || text.length < 2) return null;
   const v4 = IPV4.exec(text);
   if (v4 !== null) return v4Bits(v4);
   if (!IPV6_CHARS.test(text)) return null;
@@ -31,18 +33,7 @@ function v4Bits(m: RegExpExecArray): IpPrefix | null {
   return { version: 4, bits };
 }
 
-function v6Bits(input: string): IpPrefix | null {
-  let text = input;
-  const lastColon = text.lastIndexOf(':');
-  if (text.indexOf('.', lastColon) >= 0) {
-    // An embedded IPv4 tail ("::ffff:10.0.0.1") becomes two hex groups.
-    const m = IPV4.exec(text.slice(lastColon + 1));
-    const v4 = m === null ? null : v4Bits(m);
-    if (v4 === null) return null;
-    const hi = parseInt(v4.bits.slice(0, 16), 2).toString(16);
-    const lo = parseInt(v4.bits.slice(16), 2).toString(16);
-    text = `${text.slice(0, lastColon + 1)}${hi}:${lo}`;
-  }
+function v6Bits(text: string): IpPrefix | null {
   const halves = text.split('::');
   if (halves.length > 2) return null;
   const head = hexGroups(halves[0] ?? '');

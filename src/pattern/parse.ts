@@ -29,18 +29,35 @@ export const DEFAULT_MAX_PATTERN_LENGTH = 2048;
 export const MAX_OR_COMBINATIONS = 1000;
 
 const OR = '$or';
-/** Match-expression names, which AWS refuses as field names inside `$or`. */
+/** Operator names (and names AWS reserves for future ones), refused as field names inside `$or`. */
 const RESERVED_IN_OR = new Set([
-  'anything-but',
-  'cidr',
+  'exactly',
   'equals-ignore-case',
-  'exact',
-  'exists',
-  'numeric',
   'prefix',
   'suffix',
+  'anything-but',
+  'exists',
   'wildcard',
+  'numeric',
+  'cidr',
+  '=',
+  '<',
+  '<=',
+  '>',
+  '>=',
+  'regex',
+  'not-wildcard',
+  'not-equals-ignore-case',
+  'date-after',
+  'date-on-or-after',
+  'date-before',
+  'date-on-or-before',
+  'in-date-range',
+  'ip-address-in-range',
+  'ip-address-not-in-range',
 ]);
+/** AWS formats its numeric limit as a Java double. */
+const OUT_OF_RANGE = 'Value must be between -5.0E9 and 5.0E9, inclusive';
 const TOO_COMPLEX =
   'Rule is too complex - try using fewer wildcard characters or fewer repeating character sequences after a wildcard character';
 
@@ -153,7 +170,7 @@ function matchExpression(r: JsonReader): Matcher {
   if (r.nextToken() !== Token.FieldName) r.fail('Match expression name not found');
   const op = r.currentName;
   switch (op) {
-    case 'exact': {
+    case 'exactly': {
       const value = stringValue(r, 'exact match pattern must be a string');
       expectEnd(r);
       return { kind: 'exact', value };
@@ -270,7 +287,7 @@ function numericRange(r: JsonReader): NumericRange {
 /** A number operand of `numeric` or `anything-but`, quantized; out of AWS's range is an error. */
 function comparable(r: JsonReader, text: string): number {
   const q = quantize(Number(text));
-  if (Number.isNaN(q)) r.fail('Value must be between -5000000000 and 5000000000, inclusive');
+  if (Number.isNaN(q)) r.fail(OUT_OF_RANGE);
   return q;
 }
 
@@ -311,7 +328,7 @@ function plainAnythingBut(r: JsonReader, first: Token | null): Matcher {
   } else if (first !== Token.StartArray) {
     const x = Number(r.text());
     // AWS checks a single number's range outside its parser, so the message has no location.
-    if (Number.isNaN(quantize(x))) throw PatternError.of('Value must be between -5000000000 and 5000000000, inclusive');
+    if (Number.isNaN(quantize(x))) throw PatternError.of(OUT_OF_RANGE);
     numbers.push(x);
   } else {
     for (let t = r.nextToken(); t !== Token.EndArray; t = r.nextToken()) {

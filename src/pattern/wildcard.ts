@@ -65,7 +65,7 @@ export function wildcardMatches(w: Wildcard, value: string): boolean {
  * construction over the characters the wildcards use plus one "other" character) and take, over
  * all sets, the most live star states and the most partial matches in progress after a star.
  *
- * The limits are calibrated on rules AWS is known to accept and refuse (test/pattern-wildcard.test.ts):
+ * The limits are calibrated on rules AWS is known to accept and refuse (test/pattern-engine.test.ts):
  *   refused: "*:*:*:*:*:event-bus/*" (6 live stars); four of "*\/datasync/*.ext" (8)
  *   accepted: "*.bif", "*.tiff", "*.tif", "*.svs" (4); "/Users/*\/dir/dir/dir/dir/dir/doc.txt" (6 partial)
  */
