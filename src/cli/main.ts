@@ -5,11 +5,12 @@
 import { readFile } from 'node:fs/promises';
 import { SwitchyardError } from '../domain/errors.js';
 import { testEventPattern } from '../pattern/index.js';
+import { serve } from './serve.js';
 
 const USAGE = `Usage: switchyard <command> [options]
 
 Commands:
-  serve                                 run the server (not built yet: see issue #3)
+  serve [options]                       run the server (serve --help lists the options)
   test-pattern <event.json> <pattern.json>
                                         print true or false, as TestEventPattern would
   help                                  show this text
@@ -21,8 +22,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     case 'test-pattern':
       return testPattern(rest);
     case 'serve':
-      process.stderr.write('switchyard serve: the server is not built yet (issue #3); only the pattern engine is.\n');
-      return 1;
+      return serve(rest);
     case undefined:
     case 'help':
     case '--help':

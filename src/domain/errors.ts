@@ -8,10 +8,32 @@
  */
 
 export const ERROR_CATALOGUE = {
+  // Request and protocol
+  /** A request parameter failed validation. */
+  ValidationException: { status: 400, summary: 'A parameter failed validation.' },
+  /** The request body could not be read as the operation's input. */
+  SerializationException: { status: 400, summary: 'The request body is malformed.' },
+  /** X-Amz-Target names no operation of the service. */
+  UnknownOperationException: { status: 400, summary: 'The operation is not known.' },
+  /** The request body is larger than the server accepts. */
+  RequestEntityTooLargeException: { status: 413, summary: 'The request body is too large.' },
+  // Authentication
+  MissingAuthenticationTokenException: { status: 400, summary: 'The request is not signed.' },
+  IncompleteSignatureException: { status: 400, summary: 'The Authorization header is malformed.' },
+  InvalidSignatureException: { status: 400, summary: 'The signature does not match, or has expired.' },
+  UnrecognizedClientException: { status: 400, summary: 'The access key is not known.' },
+  AccessDeniedException: { status: 400, summary: 'The caller may not perform the action.' },
+  // Resources
+  ResourceNotFoundException: { status: 400, summary: 'The resource does not exist.' },
+  ResourceAlreadyExistsException: { status: 400, summary: 'The resource already exists.' },
+  LimitExceededException: { status: 400, summary: 'A quota would be exceeded.' },
+  ConcurrentModificationException: { status: 400, summary: 'The resource changed concurrently.' },
+  ManagedRuleException: { status: 400, summary: 'The rule is managed by a service.' },
+  PolicyLengthExceededException: { status: 400, summary: 'The resource policy is too long.' },
   /** An event pattern that AWS would refuse (PutRule, TestEventPattern). */
   InvalidEventPatternException: { status: 400, summary: 'The event pattern is not valid.' },
-  /** A request parameter failed validation (e.g. TestEventPattern's event). */
-  ValidationException: { status: 400, summary: 'A parameter failed validation.' },
+  // Server faults
+  InternalException: { status: 500, summary: 'The server failed.' },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -1,0 +1,151 @@
+/**
+ * Event buses: CreateEventBus, DescribeEventBus, ListEventBuses, UpdateEventBus, DeleteEventBus.
+ *
+ * Every account has a bus named "default" in each region, created on first use (AWS has it from
+ * the start). Bus names in requests may be names or event-bus ARNs.
+ */
+import { busArn, busFromNameOrArn, DEFAULT_BUS } from '../domain/arn.js';
+import { SwitchyardError } from '../domain/errors.js';
+import type { EventBus, Scope, Tag } from '../domain/model.js';
+import type { Handler, RequestContext } from '../http/server.js';
+import type { Input } from './input.js';
+import { decodeToken, epochSeconds, optNumber, optObject, optString, page, reqString } from './input.js';
+import type { Services } from './services.js';
+
+export const MESSAGES = {
+  busNotFound: (name: string) => `Event bus ${name} does not exist.`,
+  busExists: (name: string) => `Event bus ${name} already exists.`,
+  deleteDefault: 'Cannot delete event bus default.',
+  slashInName: "Event bus name must not contain '/'.",
+};
+
+/** Scopes whose default bus is known to exist. */
+const defaultsCreated = new WeakMap<Services, Set<string>>();
+
+export async function ensureDefaultBus(s: Services, scope: Scope): Promise<void> {
+  let seen = defaultsCreated.get(s);
+  if (seen === undefined) defaultsCreated.set(s, (seen = new Set()));
+  const key = `${scope.account}/${scope.region}`;
+  if (seen.has(key)) return;
+  const now = s.now();
+  await s.store.insertBus({
+    account: scope.account,
+    region: scope.region,
+    name: DEFAULT_BUS,
+    arn: busArn(scope, DEFAULT_BUS),
+    createdAt: now,
+    modifiedAt: now,
+  });
+  seen.add(key);
+}
+
+/** The bus a request names (default when absent), which must exist. */
+export async function requireBus(s: Services, ctx: RequestContext, nameOrArn: string | undefined): Promise<EventBus> {
+  const ref = busFromNameOrArn(ctx.caller, nameOrArn ?? DEFAULT_BUS);
+  await ensureDefaultBus(s, ref);
+  const bus = await s.store.getBus(ref, ref.name);
+  if (bus === undefined) throw new SwitchyardError('ResourceNotFoundException', MESSAGES.busNotFound(ref.name));
+  return bus;
+}
+
+function describe(bus: EventBus): Record<string, unknown> {
+  return {
+    Name: bus.name,
+    Arn: bus.arn,
+    ...(bus.description === undefined ? {} : { Description: bus.description }),
+    ...(bus.kmsKeyIdentifier === undefined ? {} : { KmsKeyIdentifier: bus.kmsKeyIdentifier }),
+    ...(bus.deadLetterConfig === undefined ? {} : { DeadLetterConfig: bus.deadLetterConfig }),
+    ...(bus.policy === undefined ? {} : { Policy: bus.policy }),
+    CreationTime: epochSeconds(bus.createdAt),
+    LastModifiedTime: epochSeconds(bus.modifiedAt),
+  };
+}
+
+function optionalFields(input: Input): Pick<EventBus, 'description' | 'kmsKeyIdentifier' | 'deadLetterConfig'> {
+  const description = optString(input, 'Description');
+  const kmsKeyIdentifier = optString(input, 'KmsKeyIdentifier');
+  const deadLetterConfig = optObject(input, 'DeadLetterConfig') as EventBus['deadLetterConfig'];
+  return {
+    ...(description === undefined ? {} : { description }),
+    ...(kmsKeyIdentifier === undefined ? {} : { kmsKeyIdentifier }),
+    ...(deadLetterConfig === undefined ? {} : { deadLetterConfig }),
+  };
+}
+
+export function busOperations(s: Services): Record<string, Handler> {
+  return {
+    async CreateEventBus(ctx, input) {
+      const name = reqString(input, 'Name');
+      const scope = ctx.caller;
+      await ensureDefaultBus(s, scope);
+      if (name.includes('/') && optString(input, 'EventSourceName') === undefined) {
+        throw new SwitchyardError('ValidationException', MESSAGES.slashInName);
+      }
+      const now = s.now();
+      const bus: EventBus = {
+        account: scope.account,
+        region: scope.region,
+        name,
+        arn: busArn(scope, name),
+        ...optionalFields(input),
+        createdAt: now,
+        modifiedAt: now,
+      };
+      if (!(await s.store.insertBus(bus))) throw new SwitchyardError('ResourceAlreadyExistsException', MESSAGES.busExists(name));
+      const tags = (input.Tags as Tag[] | undefined) ?? [];
+      if (tags.length > 0) await s.store.putTags(bus.arn, tags);
+      return {
+        EventBusArn: bus.arn,
+        ...(bus.description === undefined ? {} : { Description: bus.description }),
+        ...(bus.kmsKeyIdentifier === undefined ? {} : { KmsKeyIdentifier: bus.kmsKeyIdentifier }),
+        ...(bus.deadLetterConfig === undefined ? {} : { DeadLetterConfig: bus.deadLetterConfig }),
+      };
+    },
+
+    async DescribeEventBus(ctx, input) {
+      return describe(await requireBus(s, ctx, optString(input, 'Name')));
+    },
+
+    async ListEventBuses(ctx, input) {
+      await ensureDefaultBus(s, ctx.caller);
+      const limit = optNumber(input, 'Limit') ?? 100;
+      const after = decodeToken(optString(input, 'NextToken'));
+      const prefix = optString(input, 'NamePrefix');
+      const found = await s.store.listBuses(ctx.caller, {
+        limit: limit + 1,
+        ...(after === undefined ? {} : { after }),
+        ...(prefix === undefined ? {} : { namePrefix: prefix }),
+      });
+      const { items, next } = page(found, limit, (b) => b.name);
+      return {
+        EventBuses: items.map((b) => {
+          const { KmsKeyIdentifier: _k, DeadLetterConfig: _d, ...listed } = describe(b);
+          return listed;
+        }),
+        ...(next === undefined ? {} : { NextToken: next }),
+      };
+    },
+
+    async UpdateEventBus(ctx, input) {
+      const bus = await requireBus(s, ctx, optString(input, 'Name'));
+      const updated: EventBus = { ...bus, ...optionalFields(input), modifiedAt: s.now() };
+      await s.store.updateBus(updated);
+      const d = describe(updated);
+      return {
+        Arn: d.Arn,
+        Name: d.Name,
+        ...(d.KmsKeyIdentifier === undefined ? {} : { KmsKeyIdentifier: d.KmsKeyIdentifier }),
+        ...(d.Description === undefined ? {} : { Description: d.Description }),
+        ...(d.DeadLetterConfig === undefined ? {} : { DeadLetterConfig: d.DeadLetterConfig }),
+      };
+    },
+
+    async DeleteEventBus(ctx, input) {
+      const ref = busFromNameOrArn(ctx.caller, reqString(input, 'Name'));
+      if (ref.name === DEFAULT_BUS) throw new SwitchyardError('ValidationException', MESSAGES.deleteDefault);
+      await s.store.deleteBus(ref, ref.name);
+      s.router.deleteBus(ref, ref.name);
+      return {};
+    },
+  };
+}

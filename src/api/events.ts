@@ -1,0 +1,165 @@
+/**
+ * PutEvents and TestEventPattern.
+ *
+ * PutEvents, per entry: validate as AWS does (per-entry errors do not fail the request), build the
+ * envelope AWS delivers, find the bus (name or ARN; another account's bus only when its policy
+ * allows), and ask the router which (rule, target) deliveries the event is owed. Then every
+ * accepted entry, with its owed deliveries, is committed durably through group commit, and only
+ * then do the entries get their EventIds in the 200 response. An entry for a bus of the caller's
+ * that does not exist is accepted and dropped, as AWS does, and counted (never silently).
+ */
+import { busFromNameOrArn, DEFAULT_BUS } from '../domain/arn.js';
+import { SwitchyardError } from '../domain/errors.js';
+import type { AcceptedEvent, EventBus, OwedDelivery } from '../domain/model.js';
+import { allowsPutEvents } from '../domain/policy.js';
+import type { Handler, RequestContext } from '../http/server.js';
+import { testEventPattern } from '../pattern/index.js';
+import { ensureDefaultBus } from './buses.js';
+import type { Input } from './input.js';
+import { reqString } from './input.js';
+import type { Services } from './services.js';
+
+/** Most bytes of all entries of one PutEvents request, counted as AWS counts (entrySize). */
+export const MAX_PUT_EVENTS_BYTES = 1024 * 1024;
+export const DROPPED_NO_BUS = 'events-dropped-no-bus';
+
+export const MESSAGES = {
+  tooLarge: 'Total size of the entries in the request is over the limit.',
+  required: (name: string) => `Parameter ${name} is not valid. Reason: ${name} is a required argument.`,
+  malformedDetail: 'Detail is malformed.',
+  reservedSource: 'Not authorized for the source.',
+  notAuthorized: (account: string, busArn: string) =>
+    `User: arn:aws:iam::${account}:root is not authorized to perform: events:PutEvents on resource: ${busArn} because no resource-based policy allows the events:PutEvents action`,
+};
+
+type EntryResult = { EventId: string } | { ErrorCode: string; ErrorMessage: string };
+
+/** AWS's entry size: 14 bytes for a Time, plus the UTF-8 bytes of Source, DetailType, Detail and each Resource. */
+export function entrySize(entry: Input): number {
+  let size = entry.Time === undefined ? 0 : 14;
+  for (const name of ['Source', 'DetailType', 'Detail']) {
+    const v = entry[name];
+    if (typeof v === 'string') size += Buffer.byteLength(v, 'utf8');
+  }
+  for (const r of (entry.Resources as unknown[] | undefined) ?? []) {
+    if (typeof r === 'string') size += Buffer.byteLength(r, 'utf8');
+  }
+  return size;
+}
+
+/** RFC 3339 at second precision, as AWS writes the envelope's time. */
+function envelopeTime(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+/** The entry's Time in milliseconds: the JSON protocol sends epoch seconds. */
+function entryTime(v: unknown, now: number): number {
+  if (typeof v === 'number' && Number.isFinite(v)) return v * 1000;
+  if (typeof v === 'string') {
+    const t = Date.parse(v);
+    if (!Number.isNaN(t)) return t;
+  }
+  return now;
+}
+
+function isJsonObjectText(text: string): boolean {
+  try {
+    const v: unknown = JSON.parse(text);
+    return v !== null && typeof v === 'object' && !Array.isArray(v);
+  } catch {
+    return false;
+  }
+}
+
+export function eventOperations(s: Services): Record<string, Handler> {
+  /** The bus an entry goes to; null when the caller's own bus does not exist (drop). */
+  const busFor = async (ctx: RequestContext, nameOrArn: string | undefined): Promise<EventBus | null> => {
+    const ref = busFromNameOrArn(ctx.caller, nameOrArn ?? DEFAULT_BUS);
+    if (ref.account === ctx.caller.account) await ensureDefaultBus(s, ref);
+    const bus = (await s.store.getBus(ref, ref.name)) ?? null;
+    if (ref.account !== ctx.caller.account && (bus === null || !allowsPutEvents(bus.policy, ctx.caller.account, bus.arn))) {
+      const arn = bus?.arn ?? `arn:aws:events:${ref.region}:${ref.account}:event-bus/${ref.name}`;
+      throw new SwitchyardError('AccessDeniedException', MESSAGES.notAuthorized(ctx.caller.account, arn));
+    }
+    return bus;
+  };
+
+  return {
+    async PutEvents(ctx, input) {
+      const entries = input.Entries as Input[];
+      if (entries.reduce((n, e) => n + entrySize(e), 0) > MAX_PUT_EVENTS_BYTES) {
+        throw new SwitchyardError('ValidationException', MESSAGES.tooLarge);
+      }
+      const now = s.now();
+      const results: EntryResult[] = [];
+      const accepted: AcceptedEvent[] = [];
+      let dropped = 0;
+      for (const entry of entries) {
+        const problem = entryProblem(entry);
+        if (problem !== null) {
+          results.push(problem);
+          continue;
+        }
+        const bus = await busFor(ctx, entry.EventBusName as string | undefined);
+        const id = s.newId();
+        results.push({ EventId: id });
+        if (bus === null) {
+          dropped++;
+          continue;
+        }
+        const envelope = buildEnvelope(entry, id, ctx.caller.account, bus.region, entryTime(entry.Time, now));
+        const deliveries: OwedDelivery[] = [];
+        for (const route of s.router.route(bus, bus.name, envelope)) {
+          for (const t of route.targets) {
+            deliveries.push({ eventId: id, ruleArn: route.ruleArn, targetId: t.Id, targetArn: t.Arn });
+          }
+        }
+        const traceHeader = entry.TraceHeader as string | undefined;
+        accepted.push({
+          event: {
+            id,
+            account: bus.account,
+            region: bus.region,
+            eventBusName: bus.name,
+            envelope,
+            ingestedAt: now,
+            ...(traceHeader === undefined ? {} : { traceHeader }),
+          },
+          deliveries,
+        });
+      }
+      if (accepted.length > 0) await s.commit.commit(accepted);
+      if (dropped > 0) await s.store.addToCounter(ctx.caller, DROPPED_NO_BUS, dropped);
+      return { FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length, Entries: results };
+    },
+
+    async TestEventPattern(_ctx, input) {
+      const max = s.options.maxPatternLength;
+      return { Result: testEventPattern(reqString(input, 'Event'), reqString(input, 'EventPattern'), { maxLength: max }) };
+    },
+  };
+}
+
+function entryProblem(entry: Input): EntryResult | null {
+  for (const name of ['Source', 'DetailType', 'Detail']) {
+    if (typeof entry[name] !== 'string' || entry[name] === '') {
+      return { ErrorCode: 'InvalidArgument', ErrorMessage: MESSAGES.required(name) };
+    }
+  }
+  if ((entry.Source as string).startsWith('aws.')) {
+    return { ErrorCode: 'NotAuthorizedForSourceException', ErrorMessage: MESSAGES.reservedSource };
+  }
+  if (!isJsonObjectText(entry.Detail as string)) return { ErrorCode: 'MalformedDetail', ErrorMessage: MESSAGES.malformedDetail };
+  return null;
+}
+
+/** The event as targets receive it, with AWS's field order. */
+function buildEnvelope(entry: Input, id: string, account: string, region: string, timeMs: number): string {
+  const resources = (entry.Resources as string[] | undefined) ?? [];
+  return (
+    `{"version":"0","id":${JSON.stringify(id)},"detail-type":${JSON.stringify(entry.DetailType)},` +
+    `"source":${JSON.stringify(entry.Source)},"account":${JSON.stringify(account)},` +
+    `"time":${JSON.stringify(envelopeTime(timeMs))},"region":${JSON.stringify(region)},` +
+    `"resources":${JSON.stringify(resources)},"detail":${(entry.Detail as string).trim()}}`
+  );
+}

@@ -1,0 +1,98 @@
+/**
+ * Targets: PutTargets, RemoveTargets, ListTargetsByRule. Targets are kept in AWS's Target shape;
+ * this module checks what the model cannot (one input kind per target, JSON inputs, template
+ * placeholders, the per-rule limit) and mirrors changes into the router.
+ */
+import { SwitchyardError } from '../domain/errors.js';
+import type { Target } from '../domain/model.js';
+import type { Handler } from '../http/server.js';
+import type { Input } from './input.js';
+import { decodeToken, optNumber, optString, page } from './input.js';
+import { requireRule } from './rules.js';
+import type { Services } from './services.js';
+
+export const MAX_TARGETS_PER_RULE = 5;
+
+export const MESSAGES = {
+  tooManyTargets: 'The requested resource exceeds the maximum number allowed.',
+  oneInputKind: (id: string) => `Only one of Input, InputPath, or InputTransformer must be provided for target ${id}.`,
+  inputNotJson: (id: string) => `Valid JSON text must be provided for Input of target ${id}.`,
+  badInputPath: (id: string) => `Target ${id} has an invalid InputPath.`,
+  badPathsMap: (id: string, key: string) => `Target ${id} has an invalid JSON path ${key} in InputPathsMap.`,
+  badPlaceholder: (id: string, name: string) => `InputTemplate for target ${id} contains invalid placeholder ${name}.`,
+};
+
+/** Variables AWS fills in any InputTemplate, beside the InputPathsMap keys. */
+const PREDEFINED = new Set([
+  'aws.events.rule-arn',
+  'aws.events.rule-name',
+  'aws.events.event.ingestion-time',
+  'aws.events.event',
+  'aws.events.event.json',
+]);
+
+/** JSONPath as EventBridge accepts it in InputPath and InputPathsMap: $, .name, [n], ['name']. */
+const JSON_PATH = /^\$(\.[^.[\]]+|\[\d+\]|\['[^']*'\])*$/;
+
+/** Problems the model cannot see, as AWS words them; null when the target is fine. */
+function checkTarget(t: Input): string | null {
+  const id = t.Id as string;
+  const kinds = ['Input', 'InputPath', 'InputTransformer'].filter((k) => t[k] !== undefined);
+  if (kinds.length > 1) return MESSAGES.oneInputKind(id);
+  if (typeof t.Input === 'string') {
+    try {
+      JSON.parse(t.Input);
+    } catch {
+      return MESSAGES.inputNotJson(id);
+    }
+  }
+  if (typeof t.InputPath === 'string' && !JSON_PATH.test(t.InputPath)) return MESSAGES.badInputPath(id);
+  const transformer = t.InputTransformer as { InputPathsMap?: Record<string, string>; InputTemplate?: string } | undefined;
+  if (transformer !== undefined) {
+    const paths = transformer.InputPathsMap ?? {};
+    for (const [key, path] of Object.entries(paths)) {
+      if (!JSON_PATH.test(path)) return MESSAGES.badPathsMap(id, key);
+    }
+    for (const m of (transformer.InputTemplate ?? '').matchAll(/<([^<>\s]+)>/g)) {
+      const name = m[1] as string;
+      if (!Object.hasOwn(paths, name) && !PREDEFINED.has(name)) return MESSAGES.badPlaceholder(id, name);
+    }
+  }
+  return null;
+}
+
+export function targetOperations(s: Services): Record<string, Handler> {
+  return {
+    async PutTargets(ctx, input) {
+      const { rule } = await requireRule(s, ctx, { ...input, Name: input.Rule });
+      const targets = (input.Targets as Input[]).map((t) => t as unknown as Target);
+      for (const t of targets) {
+        const problem = checkTarget(t as unknown as Input);
+        if (problem !== null) throw new SwitchyardError('ValidationException', problem);
+      }
+      const existing = new Set((await s.store.listTargets(rule.arn)).map((t) => t.Id));
+      for (const t of targets) existing.add(t.Id);
+      if (existing.size > MAX_TARGETS_PER_RULE) throw new SwitchyardError('LimitExceededException', MESSAGES.tooManyTargets);
+      await s.store.putTargets(rule.arn, targets);
+      s.router.putTargets(rule.arn, targets);
+      return { FailedEntryCount: 0, FailedEntries: [] };
+    },
+
+    async RemoveTargets(ctx, input) {
+      const { rule } = await requireRule(s, ctx, { ...input, Name: input.Rule });
+      const ids = input.Ids as string[];
+      await s.store.removeTargets(rule.arn, ids);
+      s.router.removeTargets(rule.arn, ids);
+      return { FailedEntryCount: 0, FailedEntries: [] };
+    },
+
+    async ListTargetsByRule(ctx, input) {
+      const { rule } = await requireRule(s, ctx, { ...input, Name: input.Rule });
+      const limit = optNumber(input, 'Limit') ?? 100;
+      const after = decodeToken(optString(input, 'NextToken'));
+      const all = (await s.store.listTargets(rule.arn)).filter((t) => after === undefined || t.Id > after);
+      const { items, next } = page(all, limit, (t) => t.Id);
+      return { Targets: items, ...(next === undefined ? {} : { NextToken: next }) };
+    },
+  };
+}

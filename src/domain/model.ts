@@ -1,0 +1,81 @@
+/**
+ * The resources and records Switchyard keeps, in domain terms. The store persists these; the API
+ * turns them into AWS's wire shapes. Times are milliseconds since the epoch.
+ *
+ * Everything lives in an account and a region ("scope"): two accounts never see each other's
+ * buses, rules or events.
+ */
+
+export interface Scope {
+  readonly account: string;
+  readonly region: string;
+}
+
+export interface EventBus extends Scope {
+  readonly name: string;
+  readonly arn: string;
+  readonly description?: string;
+  readonly kmsKeyIdentifier?: string;
+  /** AWS's DeadLetterConfig shape ({ Arn }). */
+  readonly deadLetterConfig?: { readonly Arn?: string };
+  /** The resource policy, as JSON text. */
+  readonly policy?: string;
+  readonly createdAt: number;
+  readonly modifiedAt: number;
+}
+
+export type RuleState = 'ENABLED' | 'DISABLED' | 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS';
+
+export interface Rule extends Scope {
+  readonly eventBusName: string;
+  readonly name: string;
+  readonly arn: string;
+  readonly eventPattern?: string;
+  readonly scheduleExpression?: string;
+  readonly state: RuleState;
+  readonly description?: string;
+  readonly roleArn?: string;
+  readonly managedBy?: string;
+  /** The account that created the rule. */
+  readonly createdBy: string;
+  readonly createdAt: number;
+}
+
+/**
+ * A rule's target, kept in AWS's own Target shape (Id, Arn, RoleArn, Input, InputPath,
+ * InputTransformer, RetryPolicy, DeadLetterConfig, SqsParameters, HttpParameters, ...), validated
+ * by the API before it is stored.
+ */
+export interface Target {
+  readonly Id: string;
+  readonly Arn: string;
+  readonly [member: string]: unknown;
+}
+
+export interface Tag {
+  readonly Key: string;
+  readonly Value: string;
+}
+
+/** An event accepted by PutEvents: its envelope, as the JSON text targets will receive. */
+export interface StoredEvent extends Scope {
+  readonly id: string;
+  readonly eventBusName: string;
+  readonly envelope: string;
+  readonly ingestedAt: number;
+  readonly traceHeader?: string;
+}
+
+/** A delivery owed to one target of one rule that the event matched when it was accepted. */
+export interface OwedDelivery {
+  readonly eventId: string;
+  readonly ruleArn: string;
+  readonly targetId: string;
+  readonly targetArn: string;
+}
+
+/** An accepted event with the deliveries it is owed, committed together. */
+export interface AcceptedEvent {
+  readonly event: StoredEvent;
+  readonly deliveries: readonly OwedDelivery[];
+}

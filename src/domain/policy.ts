@@ -1,0 +1,64 @@
+/**
+ * Event-bus resource policies: building the statements PutPermission adds, and deciding whether a
+ * policy lets another account put events on the bus.
+ *
+ * A statement allows account A to PutEvents on bus B when its Effect is Allow, its Action covers
+ * events:PutEvents ("events:PutEvents", "events:*" or "*"), its Principal covers A ("*",
+ * {"AWS": "*"}, {"AWS": "A"} or {"AWS": "arn:aws:iam::A:root"}, or a list of these), its
+ * Resource (if any) covers B's ARN, and it has no Condition we cannot check. Switchyard has no
+ * AWS Organizations, so an aws:PrincipalOrgID condition is never satisfied (docs: operations).
+ * An explicit Deny for A wins over any Allow.
+ */
+
+export interface Statement {
+  readonly Sid?: string;
+  readonly Effect: 'Allow' | 'Deny';
+  readonly Principal: unknown;
+  readonly Action: string | readonly string[];
+  readonly Resource?: string | readonly string[];
+  readonly Condition?: unknown;
+}
+
+export interface PolicyDocument {
+  readonly Version: string;
+  readonly Statement: readonly Statement[];
+}
+
+export function parsePolicy(text: string | undefined): PolicyDocument {
+  if (text === undefined) return { Version: '2012-10-17', Statement: [] };
+  const doc = JSON.parse(text) as Partial<PolicyDocument> & { Statement?: Statement | Statement[] };
+  const statements = doc.Statement === undefined ? [] : Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement];
+  return { Version: doc.Version ?? '2012-10-17', Statement: statements };
+}
+
+function list<T>(v: T | readonly T[] | undefined): readonly T[] {
+  return v === undefined ? [] : Array.isArray(v) ? (v as readonly T[]) : [v as T];
+}
+
+function wildcardEquals(pattern: string, value: string): boolean {
+  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  return re.test(value);
+}
+
+function principalCovers(principal: unknown, account: string): boolean {
+  if (principal === '*') return true;
+  if (principal === null || typeof principal !== 'object') return false;
+  return list((principal as { AWS?: string | string[] }).AWS).some(
+    (p) => p === '*' || p === account || p === `arn:aws:iam::${account}:root`,
+  );
+}
+
+function covers(st: Statement, account: string, busArn: string): boolean {
+  return (
+    principalCovers(st.Principal, account) &&
+    list(st.Action).some((a) => wildcardEquals(a, 'events:PutEvents')) &&
+    (st.Resource === undefined || list(st.Resource).some((r) => wildcardEquals(r, busArn)))
+  );
+}
+
+export function allowsPutEvents(policyText: string | undefined, account: string, busArn: string): boolean {
+  const policy = parsePolicy(policyText);
+  const applicable = policy.Statement.filter((st) => covers(st, account, busArn));
+  if (applicable.some((st) => st.Effect === 'Deny')) return false;
+  return applicable.some((st) => st.Effect === 'Allow' && st.Condition === undefined);
+}

@@ -1,0 +1,174 @@
+/**
+ * The HTTP edge: one node:http server for the whole wire interface of ../shared/SPEC.md.
+ *
+ *   GET  /health                     readiness (200 once the store is open and delivery runs)
+ *   POST /   X-Amz-Target: AWSEvents.<Op>   EventBridge, AWS JSON 1.1
+ *
+ * For each API request: read the body (capped), authenticate (auth.ts), decode the AWS JSON
+ * input, run the operation's handler, and encode its output; any thrown SwitchyardError becomes
+ * AWS's error body here and nowhere else. A fault that is not a SwitchyardError is logged and
+ * answered as InternalException (500); the server never crashes on a request.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SwitchyardError } from '../domain/errors.js';
+import { authenticate } from './auth.js';
+import type { AuthPolicy } from './auth.js';
+
+/** Who is calling, as authentication established it. */
+export interface Caller {
+  readonly account: string;
+  readonly region: string;
+  readonly accessKeyId?: string;
+}
+
+export interface RequestContext {
+  readonly caller: Caller;
+  readonly requestId: string;
+}
+
+export type Handler = (ctx: RequestContext, input: Record<string, unknown>) => Promise<unknown>;
+
+/** A service on the AWS JSON protocol: its X-Amz-Target prefix and operations. */
+export interface JsonService {
+  /** 'AWSEvents' or 'AmazonSQS'. */
+  readonly targetPrefix: string;
+  /** SigV4 service name: 'events' or 'sqs'. */
+  readonly signingName: string;
+  /** 'application/x-amz-json-1.1' or '-1.0'. */
+  readonly contentType: string;
+  readonly operations: ReadonlyMap<string, Handler>;
+}
+
+export interface EdgeOptions {
+  readonly services: readonly JsonService[];
+  readonly auth: AuthPolicy;
+  /** Whether readiness should be reported. */
+  readonly ready: () => boolean;
+  readonly log: (line: Record<string, unknown>) => void;
+  /** Largest request body read, in bytes. */
+  readonly maxBodyBytes?: number;
+}
+
+const DEFAULT_MAX_BODY = 4 * 1024 * 1024;
+
+export function createEdge(opts: EdgeOptions): Server {
+  const byPrefix = new Map(opts.services.map((s) => [s.targetPrefix, s]));
+  const server = createServer((req, res) => {
+    handle(req, res, opts, byPrefix).catch((e: unknown) => {
+      opts.log({ level: 'error', msg: 'request failed', err: String((e as Error)?.stack ?? e) });
+      if (!res.headersSent) writeError(res, randomUUID(), new SwitchyardError('InternalException', 'Internal error'));
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  return server;
+}
+
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  opts: EdgeOptions,
+  byPrefix: ReadonlyMap<string, JsonService>,
+): Promise<void> {
+  const requestId = randomUUID();
+  const url = req.url ?? '/';
+  if (req.method === 'GET' && (url === '/health' || url.startsWith('/health?'))) {
+    const ready = opts.ready();
+    res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ status: ready ? 'ok' : 'starting' }));
+    return;
+  }
+  const target = header(req, 'x-amz-target');
+  const dot = target?.indexOf('.') ?? -1;
+  const service = target === undefined || dot < 0 ? undefined : byPrefix.get(target.slice(0, dot));
+  if (req.method !== 'POST' || service === undefined) {
+    // Not an API call we know: drain and answer as AWS does for an unknown operation.
+    req.resume();
+    writeError(res, requestId, new SwitchyardError('UnknownOperationException', ''));
+    return;
+  }
+  const body = await readBody(req, opts.maxBodyBytes ?? DEFAULT_MAX_BODY);
+  if (body === null) {
+    writeError(res, requestId, new SwitchyardError('RequestEntityTooLargeException', 'Request entity too large'), service);
+    return;
+  }
+  try {
+    const caller = authenticate(req, body, service.signingName, opts.auth);
+    const operation = (target as string).slice(dot + 1);
+    const handler = service.operations.get(operation);
+    if (handler === undefined) throw new SwitchyardError('UnknownOperationException', '');
+    const input = decodeInput(body);
+    const output = await handler({ caller, requestId }, input);
+    const text = JSON.stringify(output ?? {});
+    res.writeHead(200, {
+      'content-type': service.contentType,
+      'content-length': Buffer.byteLength(text),
+      'x-amzn-requestid': requestId,
+    });
+    res.end(text);
+  } catch (e) {
+    if (!(e instanceof SwitchyardError)) throw e;
+    writeError(res, requestId, e, service);
+  }
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** The body, or null when it is larger than `max`. */
+function readBody(req: IncomingMessage, max: number): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) tooLarge = true;
+      if (!tooLarge) chunks.push(chunk);
+    });
+    req.on('end', () => resolve(tooLarge ? null : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** An empty body is an empty input; anything else must be a JSON object. */
+function decodeInput(body: Buffer): Record<string, unknown> {
+  if (body.length === 0) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new SwitchyardError('SerializationException', 'Start of structure or map found where not expected.');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new SwitchyardError('SerializationException', 'Start of structure or map found where not expected.');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function writeError(res: ServerResponse, requestId: string, e: SwitchyardError, service?: JsonService): void {
+  const body = JSON.stringify({ __type: e.code, message: e.message });
+  res.writeHead(e.status, {
+    'content-type': service?.contentType ?? 'application/x-amz-json-1.1',
+    'content-length': Buffer.byteLength(body),
+    'x-amzn-requestid': requestId,
+    'x-amzn-errortype': e.code,
+  });
+  res.end(body);
+}
+
+/** Listen, and resolve with the bound port. */
+export function listen(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}

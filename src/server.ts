@@ -1,0 +1,82 @@
+/**
+ * Starting and stopping a Switchyard server: open the store, load the router from it, build the
+ * services and the HTTP edge, listen. `close()` stops accepting connections, lets in-flight
+ * requests finish, and closes the store.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import { eventBridgeService } from './api/eventbridge.js';
+import type { Services } from './api/services.js';
+import type { Options } from './config/options.js';
+import type { AcceptedEvent, Target } from './domain/model.js';
+import { createEdge, listen } from './http/server.js';
+import { GroupCommit } from './ingest/group-commit.js';
+import { parsePattern } from './pattern/index.js';
+import { Router } from './rules/router.js';
+import type { Store } from './store/port.js';
+import { openSqliteStore } from './store/sqlite/sqlite-store.js';
+
+export interface RunningServer {
+  readonly port: number;
+  readonly url: string;
+  readonly store: Store;
+  close(): Promise<void>;
+}
+
+export type Log = (line: Record<string, unknown>) => void;
+
+export const jsonLog: Log = (line) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...line })}\n`);
+
+export async function startServer(options: Options, log: Log = jsonLog): Promise<RunningServer> {
+  if (options.store !== 'sqlite') throw new Error('the postgres store is not built yet; use --store sqlite');
+  const store = openSqliteStore(options.dataDir);
+  const compilePattern = (text: string) => parsePattern(text, { maxLength: options.maxPatternLength });
+  const router = new Router(compilePattern);
+  for (const rule of await store.allRules()) router.putRule(rule);
+  const byRule = new Map<string, Target[]>();
+  for (const { ruleArn, target } of await store.allTargets()) {
+    let list = byRule.get(ruleArn);
+    if (list === undefined) byRule.set(ruleArn, (list = []));
+    list.push(target);
+  }
+  for (const [ruleArn, targets] of byRule) router.putTargets(ruleArn, targets);
+
+  const services: Services = {
+    options,
+    store,
+    router,
+    commit: new GroupCommit<AcceptedEvent>((batch) => store.appendEvents(batch)),
+    now: () => Date.now(),
+    newId: () => randomUUID(),
+    compilePattern,
+  };
+  let ready = false;
+  const server: Server = createEdge({
+    services: [eventBridgeService(services)],
+    auth: {
+      credentials: new Map(options.credentials.map((c) => [c.accessKeyId, { secretAccessKey: c.secretAccessKey, account: c.account }])),
+      defaultAccount: options.account,
+      defaultRegion: options.region,
+      now: () => new Date(),
+    },
+    ready: () => ready,
+    log,
+  });
+  const port = await listen(server, options.host, options.port);
+  ready = true;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  log({ level: 'info', msg: 'listening', url: `http://${host}:${port}`, store: store.kind, dataDir: options.dataDir });
+  return {
+    port,
+    url: `http://${host}:${port}`,
+    store,
+    async close() {
+      ready = false;
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await store.close();
+    },
+  };
+}

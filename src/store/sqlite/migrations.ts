@@ -1,0 +1,62 @@
+/**
+ * The SQLite schema, as numbered migrations applied in order, each in its own transaction, and
+ * recorded in `PRAGMA user_version`. Never edit a released migration: add the next number.
+ *
+ * Resources are stored as JSON documents of their domain objects (src/domain/model.ts) beside the
+ * columns they are looked up by; events keep their envelope text as PutEvents built it.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'buses, rules, targets, tags, events, deliveries, counters',
+    sql: `
+      CREATE TABLE buses (
+        account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (account, region, name)
+      ) WITHOUT ROWID;
+      CREATE TABLE rules (
+        account TEXT NOT NULL, region TEXT NOT NULL, bus TEXT NOT NULL, name TEXT NOT NULL,
+        arn TEXT NOT NULL UNIQUE,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (account, region, bus, name)
+      ) WITHOUT ROWID;
+      CREATE TABLE targets (
+        rule_arn TEXT NOT NULL, id TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (rule_arn, id)
+      ) WITHOUT ROWID;
+      CREATE TABLE tags (
+        arn TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+        PRIMARY KEY (arn, key)
+      ) WITHOUT ROWID;
+      CREATE TABLE events (
+        id TEXT PRIMARY KEY,
+        account TEXT NOT NULL, region TEXT NOT NULL, bus TEXT NOT NULL,
+        ingested_at INTEGER NOT NULL,
+        envelope TEXT NOT NULL,
+        trace_header TEXT
+      );
+      CREATE TABLE deliveries (
+        event_id TEXT NOT NULL, rule_arn TEXT NOT NULL, target_id TEXT NOT NULL,
+        target_arn TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER,
+        PRIMARY KEY (event_id, rule_arn, target_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX deliveries_by_state ON deliveries (state, next_attempt_at);
+      CREATE TABLE counters (
+        account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL,
+        value INTEGER NOT NULL,
+        PRIMARY KEY (account, region, name)
+      ) WITHOUT ROWID;
+    `,
+  },
+];

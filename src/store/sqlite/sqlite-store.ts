@@ -1,0 +1,280 @@
+/**
+ * The embedded store: SQLite through better-sqlite3, in WAL mode with synchronous=FULL, so a
+ * commit is on disk when it returns. better-sqlite3 is synchronous; the port is asynchronous so
+ * that PostgreSQL can implement it too, and group commit (src/ingest) batches concurrent
+ * PutEvents into one `appendEvents` call, so one fsync serves many requests.
+ *
+ * Each statement is prepared once, below, with its inputs named.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { AcceptedEvent, EventBus, OwedDelivery, Rule, Scope, StoredEvent, Tag, Target } from '../../domain/model.js';
+import type { Page, Store } from '../port.js';
+import { MIGRATIONS } from './migrations.js';
+
+export const DATABASE_FILE = 'switchyard.db';
+
+export class StoreOpenError extends Error {}
+
+type Row = Record<string, unknown>;
+
+/** Open (creating if needed) the database in `dataDir`, apply migrations, prepare statements. */
+export function openSqliteStore(dataDir: string): SqliteStore {
+  let db: Database.Database;
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    db = new Database(join(dataDir, DATABASE_FILE));
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('busy_timeout = 5000');
+  } catch (e) {
+    throw new StoreOpenError(`cannot open the data directory ${dataDir}: ${(e as Error).message}`);
+  }
+  migrate(db);
+  return new SqliteStore(db);
+}
+
+function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (const m of MIGRATIONS) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    })();
+  }
+}
+
+function likePrefix(prefix: string | undefined): string {
+  return `${(prefix ?? '').replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite';
+  private readonly db: Database.Database;
+  private readonly sql;
+
+  constructor(db: Database.Database) {
+    this.db = db;
+    const p = (text: string): Database.Statement => db.prepare(text);
+    this.sql = {
+      /** account, region, name, doc */
+      insertBus: p('INSERT OR IGNORE INTO buses (account, region, name, doc) VALUES (?, ?, ?, ?)'),
+      /** doc, account, region, name */
+      updateBus: p('UPDATE buses SET doc = ? WHERE account = ? AND region = ? AND name = ?'),
+      /** account, region, name */
+      getBus: p('SELECT doc FROM buses WHERE account = ? AND region = ? AND name = ?'),
+      /** account, region, after, prefix (LIKE, escaped with \), limit */
+      listBuses: p(
+        "SELECT doc FROM buses WHERE account = ? AND region = ? AND name > ? AND name LIKE ? ESCAPE '\\' ORDER BY name LIMIT ?",
+      ),
+      /** account, region, name */
+      deleteBus: p('DELETE FROM buses WHERE account = ? AND region = ? AND name = ?'),
+      /** account, region, bus, name, arn, doc */
+      putRule: p('INSERT OR REPLACE INTO rules (account, region, bus, name, arn, doc) VALUES (?, ?, ?, ?, ?, ?)'),
+      /** account, region, bus, name */
+      getRule: p('SELECT doc FROM rules WHERE account = ? AND region = ? AND bus = ? AND name = ?'),
+      /** account, region, bus, after, prefix, limit */
+      listRules: p(
+        "SELECT doc FROM rules WHERE account = ? AND region = ? AND bus = ? AND name > ? AND name LIKE ? ESCAPE '\\' ORDER BY name LIMIT ?",
+      ),
+      allRules: p('SELECT doc FROM rules'),
+      /** account, region, bus */
+      rulesOfBus: p('SELECT arn FROM rules WHERE account = ? AND region = ? AND bus = ?'),
+      /** arn */
+      deleteRuleByArn: p('DELETE FROM rules WHERE arn = ?'),
+      /** rule_arn, id, doc */
+      putTarget: p('INSERT OR REPLACE INTO targets (rule_arn, id, doc) VALUES (?, ?, ?)'),
+      /** rule_arn, id */
+      removeTarget: p('DELETE FROM targets WHERE rule_arn = ? AND id = ?'),
+      /** rule_arn */
+      removeTargetsOf: p('DELETE FROM targets WHERE rule_arn = ?'),
+      /** rule_arn */
+      listTargets: p('SELECT doc FROM targets WHERE rule_arn = ? ORDER BY id'),
+      allTargets: p('SELECT rule_arn, doc FROM targets'),
+      /** arn */
+      getTags: p('SELECT key, value FROM tags WHERE arn = ? ORDER BY key'),
+      /** arn, key, value */
+      putTag: p('INSERT OR REPLACE INTO tags (arn, key, value) VALUES (?, ?, ?)'),
+      /** arn, key */
+      removeTag: p('DELETE FROM tags WHERE arn = ? AND key = ?'),
+      /** arn */
+      removeTagsOf: p('DELETE FROM tags WHERE arn = ?'),
+      /** id, account, region, bus, ingested_at, envelope, trace_header */
+      insertEvent: p(
+        'INSERT INTO events (id, account, region, bus, ingested_at, envelope, trace_header) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      /** event_id, rule_arn, target_id, target_arn, next_attempt_at */
+      insertDelivery: p(
+        'INSERT INTO deliveries (event_id, rule_arn, target_id, target_arn, next_attempt_at) VALUES (?, ?, ?, ?, ?)',
+      ),
+      /** id */
+      getEvent: p('SELECT * FROM events WHERE id = ?'),
+      /** event_id */
+      deliveriesOf: p('SELECT event_id, rule_arn, target_id, target_arn FROM deliveries WHERE event_id = ? ORDER BY rule_arn, target_id'),
+      countEvents: p('SELECT count(*) AS n FROM events'),
+      /** account, region, name, n */
+      addToCounter: p(
+        'INSERT INTO counters (account, region, name, value) VALUES (?, ?, ?, ?) ON CONFLICT (account, region, name) DO UPDATE SET value = value + excluded.value',
+      ),
+      /** account, region, name */
+      getCounter: p('SELECT value FROM counters WHERE account = ? AND region = ? AND name = ?'),
+    };
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+
+  async insertBus(bus: EventBus): Promise<boolean> {
+    return this.sql.insertBus.run(bus.account, bus.region, bus.name, JSON.stringify(bus)).changes === 1;
+  }
+
+  async getBus(scope: Scope, name: string): Promise<EventBus | undefined> {
+    return doc<EventBus>(this.sql.getBus.get(scope.account, scope.region, name));
+  }
+
+  async listBuses(scope: Scope, page: Page): Promise<EventBus[]> {
+    const rows = this.sql.listBuses.all(scope.account, scope.region, page.after ?? '', likePrefix(page.namePrefix), page.limit);
+    return rows.map((r) => doc<EventBus>(r) as EventBus);
+  }
+
+  async updateBus(bus: EventBus): Promise<void> {
+    this.sql.updateBus.run(JSON.stringify(bus), bus.account, bus.region, bus.name);
+  }
+
+  async deleteBus(scope: Scope, name: string): Promise<void> {
+    const bus = await this.getBus(scope, name);
+    this.db.transaction(() => {
+      for (const r of this.sql.rulesOfBus.all(scope.account, scope.region, name) as Row[]) this.dropRule(r.arn as string);
+      this.sql.deleteBus.run(scope.account, scope.region, name);
+      if (bus !== undefined) this.sql.removeTagsOf.run(bus.arn);
+    })();
+  }
+
+  async putRule(rule: Rule): Promise<void> {
+    this.sql.putRule.run(rule.account, rule.region, rule.eventBusName, rule.name, rule.arn, JSON.stringify(rule));
+  }
+
+  async getRule(scope: Scope, busName: string, name: string): Promise<Rule | undefined> {
+    return doc<Rule>(this.sql.getRule.get(scope.account, scope.region, busName, name));
+  }
+
+  async listRules(scope: Scope, busName: string, page: Page): Promise<Rule[]> {
+    const rows = this.sql.listRules.all(
+      scope.account,
+      scope.region,
+      busName,
+      page.after ?? '',
+      likePrefix(page.namePrefix),
+      page.limit,
+    );
+    return rows.map((r) => doc<Rule>(r) as Rule);
+  }
+
+  async allRules(): Promise<Rule[]> {
+    return this.sql.allRules.all().map((r) => doc<Rule>(r) as Rule);
+  }
+
+  async deleteRule(scope: Scope, busName: string, name: string): Promise<void> {
+    const rule = await this.getRule(scope, busName, name);
+    if (rule !== undefined) this.db.transaction(() => this.dropRule(rule.arn))();
+  }
+
+  /** Inside a transaction: a rule, its targets and its tags. */
+  private dropRule(arn: string): void {
+    this.sql.removeTargetsOf.run(arn);
+    this.sql.removeTagsOf.run(arn);
+    this.sql.deleteRuleByArn.run(arn);
+  }
+
+  async putTargets(ruleArn: string, targets: readonly Target[]): Promise<void> {
+    this.db.transaction(() => {
+      for (const t of targets) this.sql.putTarget.run(ruleArn, t.Id, JSON.stringify(t));
+    })();
+  }
+
+  async removeTargets(ruleArn: string, ids: readonly string[]): Promise<void> {
+    this.db.transaction(() => {
+      for (const id of ids) this.sql.removeTarget.run(ruleArn, id);
+    })();
+  }
+
+  async listTargets(ruleArn: string): Promise<Target[]> {
+    return this.sql.listTargets.all(ruleArn).map((r) => doc<Target>(r) as Target);
+  }
+
+  async allTargets(): Promise<{ ruleArn: string; target: Target }[]> {
+    return (this.sql.allTargets.all() as Row[]).map((r) => ({
+      ruleArn: r.rule_arn as string,
+      target: JSON.parse(r.doc as string) as Target,
+    }));
+  }
+
+  async getTags(arn: string): Promise<Tag[]> {
+    return (this.sql.getTags.all(arn) as Row[]).map((r) => ({ Key: r.key as string, Value: r.value as string }));
+  }
+
+  async putTags(arn: string, tags: readonly Tag[]): Promise<void> {
+    this.db.transaction(() => {
+      for (const t of tags) this.sql.putTag.run(arn, t.Key, t.Value);
+    })();
+  }
+
+  async removeTags(arn: string, keys: readonly string[]): Promise<void> {
+    this.db.transaction(() => {
+      for (const k of keys) this.sql.removeTag.run(arn, k);
+    })();
+  }
+
+  async appendEvents(batch: readonly AcceptedEvent[]): Promise<void> {
+    this.db.transaction(() => {
+      for (const { event: e, deliveries } of batch) {
+        this.sql.insertEvent.run(e.id, e.account, e.region, e.eventBusName, e.ingestedAt, e.envelope, e.traceHeader ?? null);
+        for (const d of deliveries) this.sql.insertDelivery.run(d.eventId, d.ruleArn, d.targetId, d.targetArn, e.ingestedAt);
+      }
+    })();
+  }
+
+  async getEvent(id: string): Promise<StoredEvent | undefined> {
+    const r = this.sql.getEvent.get(id) as Row | undefined;
+    if (r === undefined) return undefined;
+    const event: StoredEvent = {
+      id: r.id as string,
+      account: r.account as string,
+      region: r.region as string,
+      eventBusName: r.bus as string,
+      ingestedAt: r.ingested_at as number,
+      envelope: r.envelope as string,
+      ...(r.trace_header === null ? {} : { traceHeader: r.trace_header as string }),
+    };
+    return event;
+  }
+
+  async deliveriesOf(eventId: string): Promise<OwedDelivery[]> {
+    return (this.sql.deliveriesOf.all(eventId) as Row[]).map((r) => ({
+      eventId: r.event_id as string,
+      ruleArn: r.rule_arn as string,
+      targetId: r.target_id as string,
+      targetArn: r.target_arn as string,
+    }));
+  }
+
+  async countEvents(): Promise<number> {
+    return (this.sql.countEvents.get() as Row).n as number;
+  }
+
+  async addToCounter(scope: Scope, name: string, n: number): Promise<void> {
+    this.sql.addToCounter.run(scope.account, scope.region, name, n);
+  }
+
+  async getCounter(scope: Scope, name: string): Promise<number> {
+    const r = this.sql.getCounter.get(scope.account, scope.region, name) as Row | undefined;
+    return r === undefined ? 0 : (r.value as number);
+  }
+}
+
+function doc<T>(row: unknown): T | undefined {
+  return row === undefined ? undefined : (JSON.parse((row as Row).doc as string) as T);
+}
