@@ -17,6 +17,7 @@ export const MESSAGES = {
   busExists: (name: string) => `Event bus ${name} already exists.`,
   deleteDefault: 'Cannot delete event bus default.',
   slashInName: "Event bus name must not contain '/'.",
+  hasRules: "EventBus can't be deleted since it has rules.",
 };
 
 /** Scopes whose default bus is known to exist. */
@@ -143,6 +144,9 @@ export function busOperations(s: Services): Record<string, Handler> {
     async DeleteEventBus(ctx, input) {
       const ref = busFromNameOrArn(ctx.caller, reqString(input, 'Name'));
       if (ref.name === DEFAULT_BUS) throw new SwitchyardError('ValidationException', MESSAGES.deleteDefault);
+      if ((await s.store.listRules(ref, ref.name, { limit: 1 })).length > 0) {
+        throw new SwitchyardError('ValidationException', MESSAGES.hasRules);
+      }
       await s.store.deleteBus(ref, ref.name);
       s.router.deleteBus(ref, ref.name);
       return {};

@@ -12,11 +12,10 @@ import { optObject, optString } from './input.js';
 import type { Services } from './services.js';
 
 export const MESSAGES = {
-  statementExists: 'Statement with the provided id already exists.',
   statementNotFound: 'Statement with the provided id does not exist.',
   noPolicy: 'EventBus does not have a policy.',
-  badPolicy: 'The policy is not a valid JSON document.',
-  needStatement: 'Parameter StatementId is required when Policy is not provided.',
+  badPolicy: 'This policy contains invalid Json',
+  needStatement: 'Parameter StatementId is required.',
   onlyPutEvents: "Action must be 'events:PutEvents'.",
   principal: 'Principal must be a 12-digit account id or *.',
 };
@@ -64,22 +63,22 @@ export function permissionOperations(s: Services): Record<string, Handler> {
           ? {}
           : { Condition: { [String(condition.Type)]: { [String(condition.Key)]: condition.Value } } }),
       };
+      // A statement id that exists is replaced, as AWS does.
       const policy = parsePolicy(bus.policy);
-      if (policy.Statement.some((st) => st.Sid === sid)) {
-        throw new SwitchyardError('ResourceAlreadyExistsException', MESSAGES.statementExists);
-      }
-      await savePolicy(s, bus, { Version: policy.Version, Statement: [...policy.Statement, statement] });
+      const others = policy.Statement.filter((st) => st.Sid !== sid);
+      await savePolicy(s, bus, { Version: policy.Version, Statement: [...others, statement] });
       return {};
     },
 
     async RemovePermission(ctx, input) {
       const bus = await requireBus(s, ctx, optString(input, 'EventBusName'));
       if (input.RemoveAllPermissions === true) {
+        if (bus.policy === undefined) throw new SwitchyardError('ResourceNotFoundException', MESSAGES.noPolicy);
         await savePolicy(s, bus, undefined);
         return {};
       }
-      if (bus.policy === undefined) throw new SwitchyardError('ResourceNotFoundException', MESSAGES.noPolicy);
       const sid = optString(input, 'StatementId');
+      if (sid === undefined) throw new SwitchyardError('ValidationException', MESSAGES.needStatement);
       const policy = parsePolicy(bus.policy);
       const kept = policy.Statement.filter((st) => st.Sid !== sid);
       if (kept.length === policy.Statement.length) {

@@ -19,6 +19,7 @@ export const MESSAGES = {
   scheduleOnCustomBus: 'ScheduleExpression is supported only on the default event bus.',
   badSchedule: 'Parameter ScheduleExpression is not valid.',
   hasTargets: "Rule can't be deleted since it has targets.",
+  patternTooLong: (name: string, max: number) => `Parameter EventPattern for rule ${name} exceeds limit of ${max}.`,
 };
 
 export async function requireRule(s: Services, ctx: RequestContext, input: Input): Promise<{ bus: EventBus; rule: Rule }> {
@@ -65,7 +66,11 @@ export function ruleOperations(s: Services): Record<string, Handler> {
         if (bus.name !== 'default') throw new SwitchyardError('ValidationException', MESSAGES.scheduleOnCustomBus);
         if (!isValidSchedule(scheduleExpression)) throw new SwitchyardError('ValidationException', MESSAGES.badSchedule);
       }
-      if (eventPattern !== undefined) s.compilePattern(eventPattern);
+      if (eventPattern !== undefined) {
+        const max = s.options.maxPatternLength;
+        if (eventPattern.length > max) throw new SwitchyardError('ValidationException', MESSAGES.patternTooLong(name, max));
+        s.compilePattern(eventPattern);
+      }
       const existing = await s.store.getRule(bus, bus.name, name);
       const description = optString(input, 'Description');
       const roleArn = optString(input, 'RoleArn');

@@ -41,6 +41,10 @@ export function tagOperations(s: Services): Record<string, Handler> {
   return {
     async TagResource(ctx, input) {
       const arn = reqString(input, 'ResourceARN');
+      const keys = (input.Tags as Tag[]).map((tag) => tag.Key);
+      if (new Set(keys).size !== keys.length) {
+        throw new SwitchyardError('ValidationException', 'Invalid parameter: Duplicated keys are not allowed.');
+      }
       await requireResource(s, ctx, arn);
       await s.store.putTags(arn, input.Tags as Tag[]);
       return {};

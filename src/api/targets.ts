@@ -16,10 +16,11 @@ export const MAX_TARGETS_PER_RULE = 5;
 export const MESSAGES = {
   tooManyTargets: 'The requested resource exceeds the maximum number allowed.',
   oneInputKind: (id: string) => `Only one of Input, InputPath, or InputTransformer must be provided for target ${id}.`,
-  inputNotJson: (id: string) => `Valid JSON text must be provided for Input of target ${id}.`,
-  badInputPath: (id: string) => `Target ${id} has an invalid InputPath.`,
-  badPathsMap: (id: string, key: string) => `Target ${id} has an invalid JSON path ${key} in InputPathsMap.`,
+  inputNotJson: (id: string) => `JSON syntax error in input for target ${id}`,
+  badInputPath: (id: string) => `InputPath for target ${id} is invalid.`,
   badPlaceholder: (id: string, name: string) => `InputTemplate for target ${id} contains invalid placeholder ${name}.`,
+  jsonOnlyPlaceholder: (id: string) =>
+    `InputTemplate for target ${id} contains placeholder aws.events.event.json valid only for JSON template.`,
 };
 
 /** Variables AWS fills in any InputTemplate, beside the InputPathsMap keys. */
@@ -31,8 +32,8 @@ const PREDEFINED = new Set([
   'aws.events.event.json',
 ]);
 
-/** JSONPath as EventBridge accepts it in InputPath and InputPathsMap: $, .name, [n], ['name']. */
-const JSON_PATH = /^\$(\.[^.[\]]+|\[\d+\]|\['[^']*'\])*$/;
+/** JSONPath as EventBridge accepts it in InputPath and InputPathsMap: $, .name, [n] (not ['name']). */
+const JSON_PATH = /^\$(\.[^.[\]'"]+|\[\d+\])*$/;
 
 /** Problems the model cannot see, as AWS words them; null when the target is fine. */
 function checkTarget(t: Input): string | null {
@@ -50,12 +51,14 @@ function checkTarget(t: Input): string | null {
   const transformer = t.InputTransformer as { InputPathsMap?: Record<string, string>; InputTemplate?: string } | undefined;
   if (transformer !== undefined) {
     const paths = transformer.InputPathsMap ?? {};
-    for (const [key, path] of Object.entries(paths)) {
-      if (!JSON_PATH.test(path)) return MESSAGES.badPathsMap(id, key);
+    for (const path of Object.values(paths)) {
+      if (!JSON_PATH.test(path)) return MESSAGES.badInputPath(id);
     }
-    for (const m of (transformer.InputTemplate ?? '').matchAll(/<([^<>\s]+)>/g)) {
+    const template = transformer.InputTemplate ?? '';
+    for (const m of template.matchAll(/<([^<>\s]+)>/g)) {
       const name = m[1] as string;
       if (!Object.hasOwn(paths, name) && !PREDEFINED.has(name)) return MESSAGES.badPlaceholder(id, name);
+      if (name === 'aws.events.event.json' && !template.trimStart().startsWith('{')) return MESSAGES.jsonOnlyPlaceholder(id);
     }
   }
   return null;

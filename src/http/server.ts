@@ -81,13 +81,26 @@ async function handle(
     res.end(JSON.stringify({ status: ready ? 'ok' : 'starting' }));
     return;
   }
+  if (req.method !== 'POST') {
+    req.resume();
+    writeXml(res, 403, requestId, 'AccessDeniedException', 'Unable to determine service/operation name to be authorized');
+    return;
+  }
   const target = header(req, 'x-amz-target');
   const dot = target?.indexOf('.') ?? -1;
   const service = target === undefined || dot < 0 ? undefined : byPrefix.get(target.slice(0, dot));
-  if (req.method !== 'POST' || service === undefined) {
+  if (service === undefined) {
     // Not an API call we know: drain and answer as AWS does for an unknown operation.
     req.resume();
     writeError(res, requestId, new SwitchyardError('UnknownOperationException', ''));
+    return;
+  }
+  const contentType = (header(req, 'content-type') ?? '').split(';')[0]?.trim().toLowerCase();
+  if (contentType !== service.contentType && contentType !== 'application/json') {
+    // AWS's JSON front end answers a request it cannot decode as JSON with a bare XML 404.
+    req.resume();
+    res.writeHead(404, { 'content-type': 'application/xml', 'x-amzn-requestid': requestId });
+    res.end('<UnknownOperationException/>\n');
     return;
   }
   const body = await readBody(req, opts.maxBodyBytes ?? DEFAULT_MAX_BODY);
@@ -136,29 +149,35 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer | null> {
   });
 }
 
-/** An empty body is an empty input; anything else must be a JSON object. */
+/** The body must be a JSON object; AWS answers anything else with a bare SerializationException. */
 function decodeInput(body: Buffer): Record<string, unknown> {
-  if (body.length === 0) return {};
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
   } catch {
-    throw new SwitchyardError('SerializationException', 'Start of structure or map found where not expected.');
+    throw new SwitchyardError('SerializationException', '');
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new SwitchyardError('SerializationException', 'Start of structure or map found where not expected.');
+    throw new SwitchyardError('SerializationException', '');
   }
   return parsed as Record<string, unknown>;
 }
 
+/** AWS's JSON error body; an error AWS sends without a message (e.g. UnknownOperation) has none. */
 function writeError(res: ServerResponse, requestId: string, e: SwitchyardError, service?: JsonService): void {
-  const body = JSON.stringify({ __type: e.code, message: e.message });
+  const body = JSON.stringify(e.message === '' ? { __type: e.code } : { __type: e.code, message: e.message });
   res.writeHead(e.status, {
     'content-type': service?.contentType ?? 'application/x-amz-json-1.1',
     'content-length': Buffer.byteLength(body),
     'x-amzn-requestid': requestId,
     'x-amzn-errortype': e.code,
   });
+  res.end(body);
+}
+
+function writeXml(res: ServerResponse, status: number, requestId: string, code: string, message: string): void {
+  const body = `<${code}>\n  <Message>${message}</Message>\n</${code}>\n`;
+  res.writeHead(status, { 'content-type': 'application/xml', 'x-amzn-requestid': requestId, 'x-amzn-errortype': code });
   res.end(body);
 }
 
