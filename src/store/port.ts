@@ -1,7 +1,7 @@
 /**
  * The store port: everything Switchyard keeps, as domain operations. Adapters (sqlite/, and
  * postgres/ later) own their connections and transactions; no SQL, connection or transaction type
- * crosses this boundary. Every adapter passes the contract suite in test/store-contract.ts.
+ * crosses this boundary. Every adapter passes the contract suite in test/store/contract.ts.
  *
  * Durability contract: when `appendEvents` resolves, the events and their owed deliveries are on
  * disk (committed and synced) together; a crash after that loses neither. Resource writes

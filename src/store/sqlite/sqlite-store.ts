@@ -21,22 +21,29 @@ type Row = Record<string, unknown>;
 
 /** Open (creating if needed) the database in `dataDir`, apply migrations, prepare statements. */
 export function openSqliteStore(dataDir: string): SqliteStore {
-  let db: Database.Database;
+  let db: Database.Database | undefined;
   try {
     mkdirSync(dataDir, { recursive: true });
     db = new Database(join(dataDir, DATABASE_FILE));
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('busy_timeout = 5000');
+    // Names are case-sensitive keys; SQLite's LIKE folds ASCII case unless told not to.
+    db.pragma('case_sensitive_like = ON');
+    migrate(db);
+    return new SqliteStore(db);
   } catch (e) {
+    db?.close();
     throw new StoreOpenError(`cannot open the data directory ${dataDir}: ${(e as Error).message}`);
   }
-  migrate(db);
-  return new SqliteStore(db);
 }
 
 function migrate(db: Database.Database): void {
   const current = db.pragma('user_version', { simple: true }) as number;
+  const latest = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+  if (current > latest) {
+    throw new Error(`its database has schema version ${current}, newer than this Switchyard knows (${latest})`);
+  }
   for (const m of MIGRATIONS) {
     if (m.version <= current) continue;
     db.transaction(() => {
