@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { eventBridgeService } from './api/eventbridge.js';
 import type { Services } from './api/services.js';
+import { ConfigError } from './config/options.js';
 import type { Options } from './config/options.js';
 import type { AcceptedEvent, Target } from './domain/model.js';
 import { createEdge, listen } from './http/server.js';
@@ -25,10 +26,13 @@ export interface RunningServer {
 
 export type Log = (line: Record<string, unknown>) => void;
 
+/** How long a stopping server waits for in-flight requests before closing their connections. */
+export const CLOSE_GRACE_MS = 10_000;
+
 export const jsonLog: Log = (line) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...line })}\n`);
 
 export async function startServer(options: Options, log: Log = jsonLog): Promise<RunningServer> {
-  if (options.store !== 'sqlite') throw new Error('the postgres store is not built yet; use --store sqlite');
+  if (options.store !== 'sqlite') throw new ConfigError('the postgres store is not built yet; use --store sqlite');
   const store = openSqliteStore(options.dataDir);
   const compilePattern = (text: string) => parsePattern(text, { maxLength: options.maxPatternLength });
   const router = new Router(compilePattern);
@@ -70,10 +74,17 @@ export async function startServer(options: Options, log: Log = jsonLog): Promise
     port,
     url: `http://${host}:${port}`,
     store,
+    /** Stop accepting, let in-flight requests finish (at most CLOSE_GRACE_MS), close the store. */
     async close() {
       ready = false;
       await new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        const idle = setInterval(() => server.closeIdleConnections(), 10);
+        const deadline = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+        server.close(() => {
+          clearInterval(idle);
+          clearTimeout(deadline);
+          resolve();
+        });
         server.closeIdleConnections();
       });
       await store.close();

@@ -57,6 +57,9 @@ const DEFAULT_MAX_BODY = 4 * 1024 * 1024;
 export function createEdge(opts: EdgeOptions): Server {
   const byPrefix = new Map(opts.services.map((s) => [s.targetPrefix, s]));
   const server = createServer((req, res) => {
+    // Once the server is closing, every answer closes its connection, so keep-alive clients
+    // cannot hold the process open.
+    if (!server.listening) res.setHeader('connection', 'close');
     handle(req, res, opts, byPrefix).catch((e: unknown) => {
       opts.log({ level: 'error', msg: 'request failed', err: String((e as Error)?.stack ?? e) });
       if (!res.headersSent) writeError(res, randomUUID(), new SwitchyardError('InternalException', 'Internal error'));
