@@ -7,6 +7,7 @@
 import { busArn, busFromNameOrArn, DEFAULT_BUS } from '../domain/arn.js';
 import { SwitchyardError } from '../domain/errors.js';
 import type { EventBus, Scope, Tag } from '../domain/model.js';
+import { policyAllows } from '../domain/policy.js';
 import type { Handler, RequestContext } from '../http/server.js';
 import type { Input } from './input.js';
 import { decodeToken, epochSeconds, optNumber, optObject, optString, page, reqString } from './input.js';
@@ -40,11 +41,29 @@ export async function ensureDefaultBus(s: Services, scope: Scope): Promise<void>
   seen.add(key);
 }
 
-/** The bus a request names (default when absent), which must exist. */
+/** IAM's refusal of an action on another account's resource. */
+export function notAuthorized(account: string, action: string, resource: string): string {
+  return `User: arn:aws:iam::${account}:root is not authorized to perform: ${action} on resource: ${resource} because no resource-based policy allows the ${action} action`;
+}
+
+/**
+ * The bus a request names (default when absent), which must exist. A bus of another account
+ * (named by ARN) is usable only when its resource policy grants the caller the operation's
+ * action (events:<Operation>); otherwise the caller learns nothing about it, not even whether it
+ * exists.
+ */
 export async function requireBus(s: Services, ctx: RequestContext, nameOrArn: string | undefined): Promise<EventBus> {
   const ref = busFromNameOrArn(ctx.caller, nameOrArn ?? DEFAULT_BUS);
-  await ensureDefaultBus(s, ref);
+  const own = ref.account === ctx.caller.account;
+  if (own) await ensureDefaultBus(s, ref);
   const bus = await s.store.getBus(ref, ref.name);
+  if (!own) {
+    const action = `events:${ctx.operation}`;
+    const arn = busArn(ref, ref.name);
+    if (bus === undefined || !policyAllows(bus.policy, ctx.caller.account, action, arn)) {
+      throw new SwitchyardError('AccessDeniedException', notAuthorized(ctx.caller.account, action, arn));
+    }
+  }
   if (bus === undefined) throw new SwitchyardError('ResourceNotFoundException', MESSAGES.busNotFound(ref.name));
   return bus;
 }
@@ -143,6 +162,10 @@ export function busOperations(s: Services): Record<string, Handler> {
 
     async DeleteEventBus(ctx, input) {
       const ref = busFromNameOrArn(ctx.caller, reqString(input, 'Name'));
+      if (ref.account !== ctx.caller.account) {
+        const action = 'events:DeleteEventBus';
+        throw new SwitchyardError('AccessDeniedException', notAuthorized(ctx.caller.account, action, busArn(ref, ref.name)));
+      }
       if (ref.name === DEFAULT_BUS) throw new SwitchyardError('ValidationException', MESSAGES.deleteDefault);
       if ((await s.store.listRules(ref, ref.name, { limit: 1 })).length > 0) {
         throw new SwitchyardError('ValidationException', MESSAGES.hasRules);

@@ -8,13 +8,13 @@
  * then do the entries get their EventIds in the 200 response. An entry for a bus of the caller's
  * that does not exist is accepted and dropped, as AWS does, and counted (never silently).
  */
-import { busFromNameOrArn, DEFAULT_BUS } from '../domain/arn.js';
+import { busArn, busFromNameOrArn, DEFAULT_BUS } from '../domain/arn.js';
 import { SwitchyardError } from '../domain/errors.js';
 import type { AcceptedEvent, EventBus, OwedDelivery } from '../domain/model.js';
-import { allowsPutEvents } from '../domain/policy.js';
+import { policyAllows } from '../domain/policy.js';
 import type { Handler, RequestContext } from '../http/server.js';
 import { testEventPattern } from '../pattern/index.js';
-import { ensureDefaultBus } from './buses.js';
+import { ensureDefaultBus, notAuthorized } from './buses.js';
 import type { Input } from './input.js';
 import { reqString } from './input.js';
 import type { Services } from './services.js';
@@ -28,8 +28,6 @@ export const MESSAGES = {
   required: (name: string) => `Parameter ${name} is not valid. Reason: ${name} is a required argument.`,
   malformedDetail: 'Detail is malformed.',
   reservedSource: 'Not authorized for the source.',
-  notAuthorized: (account: string, busArn: string) =>
-    `User: arn:aws:iam::${account}:root is not authorized to perform: events:PutEvents on resource: ${busArn} because no resource-based policy allows the events:PutEvents action`,
 };
 
 type EntryResult = { EventId: string } | { ErrorCode: string; ErrorMessage: string };
@@ -77,9 +75,11 @@ export function eventOperations(s: Services): Record<string, Handler> {
     const ref = busFromNameOrArn(ctx.caller, nameOrArn ?? DEFAULT_BUS);
     if (ref.account === ctx.caller.account) await ensureDefaultBus(s, ref);
     const bus = (await s.store.getBus(ref, ref.name)) ?? null;
-    if (ref.account !== ctx.caller.account && (bus === null || !allowsPutEvents(bus.policy, ctx.caller.account, bus.arn))) {
-      const arn = bus?.arn ?? `arn:aws:events:${ref.region}:${ref.account}:event-bus/${ref.name}`;
-      throw new SwitchyardError('AccessDeniedException', MESSAGES.notAuthorized(ctx.caller.account, arn));
+    if (ref.account !== ctx.caller.account) {
+      const arn = bus?.arn ?? busArn(ref, ref.name);
+      if (bus === null || !policyAllows(bus.policy, ctx.caller.account, 'events:PutEvents', arn)) {
+        throw new SwitchyardError('AccessDeniedException', notAuthorized(ctx.caller.account, 'events:PutEvents', arn));
+      }
     }
     return bus;
   };

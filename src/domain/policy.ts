@@ -1,9 +1,9 @@
 /**
  * Event-bus resource policies: building the statements PutPermission adds, and deciding whether a
- * policy lets another account put events on the bus.
+ * policy lets another account act on the bus (PutEvents, or managing rules on it).
  *
- * A statement allows account A to PutEvents on bus B when its Effect is Allow, its Action covers
- * events:PutEvents ("events:PutEvents", "events:*" or "*"), its Principal covers A ("*",
+ * A statement allows account A an action (e.g. events:PutEvents) on bus B when its Effect is
+ * Allow, its Action covers the action ("events:PutEvents", "events:*" or "*"), its Principal covers A ("*",
  * {"AWS": "*"}, {"AWS": "A"} or {"AWS": "arn:aws:iam::A:root"}, or a list of these), its
  * Resource (if any) covers B's ARN, and it has no Condition we cannot check. Switchyard has no
  * AWS Organizations, so an aws:PrincipalOrgID condition is never satisfied (docs: operations).
@@ -48,17 +48,18 @@ function principalCovers(principal: unknown, account: string): boolean {
   );
 }
 
-function covers(st: Statement, account: string, busArn: string): boolean {
+function covers(st: Statement, account: string, action: string, resource: string): boolean {
   return (
     principalCovers(st.Principal, account) &&
-    list(st.Action).some((a) => wildcardEquals(a, 'events:PutEvents')) &&
-    (st.Resource === undefined || list(st.Resource).some((r) => wildcardEquals(r, busArn)))
+    list(st.Action).some((a) => wildcardEquals(a, action)) &&
+    (st.Resource === undefined || list(st.Resource).some((r) => wildcardEquals(r, resource)))
   );
 }
 
-export function allowsPutEvents(policyText: string | undefined, account: string, busArn: string): boolean {
+/** Does the bus's policy let `account` perform `action` (e.g. 'events:PutEvents') on `resource`? */
+export function policyAllows(policyText: string | undefined, account: string, action: string, resource: string): boolean {
   const policy = parsePolicy(policyText);
-  const applicable = policy.Statement.filter((st) => covers(st, account, busArn));
+  const applicable = policy.Statement.filter((st) => covers(st, account, action, resource));
   if (applicable.some((st) => st.Effect === 'Deny')) return false;
   return applicable.some((st) => st.Effect === 'Allow' && st.Condition === undefined);
 }

@@ -27,6 +27,8 @@ export interface Caller {
 export interface RequestContext {
   readonly caller: Caller;
   readonly requestId: string;
+  /** The operation's name, e.g. 'PutRule' (its IAM action is 'events:PutRule'). */
+  readonly operation: string;
 }
 
 export type Handler = (ctx: RequestContext, input: Record<string, unknown>) => Promise<unknown>;
@@ -108,7 +110,10 @@ async function handle(
   }
   const body = await readBody(req, opts.maxBodyBytes ?? DEFAULT_MAX_BODY);
   if (body === null) {
+    // Answer without reading the rest, and close the connection: its remaining bytes are garbage.
+    res.setHeader('connection', 'close');
     writeError(res, requestId, new SwitchyardError('RequestEntityTooLargeException', 'Request entity too large'), service);
+    res.on('finish', () => req.destroy());
     return;
   }
   try {
@@ -117,7 +122,7 @@ async function handle(
     const handler = service.operations.get(operation);
     if (handler === undefined) throw new SwitchyardError('UnknownOperationException', '');
     const input = decodeInput(body);
-    const output = await handler({ caller, requestId }, input);
+    const output = await handler({ caller, requestId, operation }, input);
     const text = JSON.stringify(output ?? {});
     res.writeHead(200, {
       'content-type': service.contentType,
@@ -136,18 +141,25 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** The body, or null when it is larger than `max`. */
+/** The body, or null as soon as it proves larger than `max` (the rest is not read). */
 function readBody(req: IncomingMessage, max: number): Promise<Buffer | null> {
+  const declared = Number(req.headers['content-length']);
+  if (declared > max) return Promise.resolve(null);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let tooLarge = false;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > max) tooLarge = true;
-      if (!tooLarge) chunks.push(chunk);
-    });
-    req.on('end', () => resolve(tooLarge ? null : Buffer.concat(chunks)));
+      if (size > max) {
+        req.off('data', onData);
+        req.pause();
+        resolve(null);
+      } else {
+        chunks.push(chunk);
+      }
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
