@@ -124,14 +124,30 @@ class Scanner {
       this.depth--;
       return;
     }
+    const few = node === null ? null : node.few;
     for (;;) {
       if (c !== 0x22) this.fail('expected a string key');
-      this.i++;
-      const key = this.string();
+      const start = this.i + 1;
+      const end = skipStringBody(this.s, start);
+      if (end < 0) this.failAt(-end - 1, 'invalid string');
+      let child: PathNode | undefined;
+      if (few !== null && !sawEscape) {
+        // Compare the key in place: [start, end - 1) holds it, quotes excluded.
+        const length = end - 1 - start;
+        for (const [key, next] of few) {
+          if (key.length === length && this.s.startsWith(key, start)) {
+            child = next;
+            break;
+          }
+        }
+      } else if (children !== null) {
+        this.i = start;
+        child = children.get(this.string());
+      }
+      this.i = end;
       if (this.space() !== 0x3a) this.fail("expected ':'");
       this.i++;
       this.space();
-      const child = children === null ? undefined : children.get(key);
       if (child === undefined) this.skip();
       else this.value(child);
       c = this.space();
@@ -149,65 +165,83 @@ class Scanner {
   }
 
   /**
-   * Validate and skip the value at the current (non-space) character. Iterative, with its own
-   * stack of open containers, because most of an event is usually skipped and this loop is where
-   * a match spends its time.
+   * Validate and skip the value at the current (non-space) character. Most of an event is usually
+   * skipped, so this is where a match spends its time: it runs as one loop over local state, with
+   * its own stack of open containers, calling only the small pure scanners below; on an error it
+   * stores the position and fails.
    */
   private skip(): void {
     const s = this.s;
     const open = SKIP_STACK;
+    let i = this.i;
     let depth = 0;
+    let c: number;
+    const fail = (at: number, why: string): never => {
+      this.i = at;
+      this.fail(why);
+    };
     for (;;) {
-      // A value starts here.
-      let c = this.space();
-      if (c === 0x7b || c === 0x5b) {
-        this.i++;
+      // A value starts at i (white space allowed).
+      c = s.charCodeAt(i);
+      while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = s.charCodeAt(++i);
+      if (c === 0x22) {
+        i = skipStringBody(s, i + 1);
+        if (i < 0) fail(-i - 1, 'invalid string');
+      } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+        i = skipNumber(s, i);
+        if (i < 0) fail(-i - 1, 'invalid number');
+      } else if (c === 0x7b || c === 0x5b) {
+        i++;
         const close = c === 0x7b ? 0x7d : 0x5d;
-        if (this.space() === close) {
-          this.i++;
+        c = s.charCodeAt(i);
+        while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = s.charCodeAt(++i);
+        if (c === close) {
+          i++;
         } else {
-          if (depth + this.depth >= MAX_DEPTH) this.fail('nesting is too deep');
+          if (depth + this.depth >= MAX_DEPTH) fail(i, 'nesting is too deep');
           open[depth++] = close;
-          if (close === 0x7d) this.key();
+          if (close === 0x7d) i = this.skipKey(i);
           continue;
         }
-      } else if (c === 0x22) {
-        this.i++;
-        this.skipString();
-      } else if (c === 0x74 || c === 0x66 || c === 0x6e) {
-        const word = c === 0x74 ? 'true' : c === 0x66 ? 'false' : 'null';
-        if (!s.startsWith(word, this.i)) this.fail('expected a JSON value');
-        this.i += word.length;
       } else {
-        this.number();
+        const word = c === 0x74 ? 'true' : c === 0x66 ? 'false' : c === 0x6e ? 'null' : '';
+        if (word === '' || !s.startsWith(word, i)) fail(i, 'expected a JSON value');
+        i += word.length;
       }
-      // After a value: close containers, or move to the next member.
+      // After a value: close containers, or move on to the next member.
       for (;;) {
-        if (depth === 0) return;
-        c = this.space();
+        if (depth === 0) {
+          this.i = i;
+          return;
+        }
+        c = s.charCodeAt(i);
+        while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = s.charCodeAt(++i);
         const close = open[depth - 1] as number;
         if (c === 0x2c) {
-          this.i++;
-          if (close === 0x7d) {
-            this.space();
-            this.key();
-          }
+          i++;
+          if (close === 0x7d) i = this.skipKey(i);
           break;
         }
-        if (c !== close) this.fail(close === 0x7d ? "expected ',' or '}'" : "expected ',' or ']'");
-        this.i++;
+        if (c !== close) fail(i, close === 0x7d ? "expected ',' or '}'" : "expected ',' or ']'");
+        i++;
         depth--;
       }
     }
   }
 
-  /** A skipped object's `"key" :`, leaving the position at the value. */
-  private key(): void {
-    if (this.s.charCodeAt(this.i) !== 0x22) this.fail('expected a string key');
-    this.i++;
-    this.skipString();
-    if (this.space() !== 0x3a) this.fail("expected ':'");
-    this.i++;
+  /** A skipped object's `"key" :` from `i` (white space allowed); the position of its value. */
+  private skipKey(from: number): number {
+    const s = this.s;
+    let i = from;
+    let c = s.charCodeAt(i);
+    while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = s.charCodeAt(++i);
+    if (c !== 0x22) this.failAt(i, 'expected a string key');
+    i = skipStringBody(s, i + 1);
+    if (i < 0) this.failAt(-i - 1, 'invalid string');
+    c = s.charCodeAt(i);
+    while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = s.charCodeAt(++i);
+    if (c !== 0x3a) this.failAt(i, "expected ':'");
+    return i + 1;
   }
 
   /** After `[`. */
@@ -366,6 +400,64 @@ class Scanner {
     }
     this.failAt(s.length, 'unterminated string');
   }
+}
+
+/** Whether the last string skipStringBody read had an escape (so its text differs from its source). */
+let sawEscape = false;
+
+/**
+ * Skip a string body from `i` (just after the opening quote): the index after the closing quote,
+ * or -(position + 1) of the first invalid character.
+ */
+function skipStringBody(s: string, from: number): number {
+  const n = s.length;
+  sawEscape = false;
+  for (let i = from; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x22) return i + 1;
+    if (c === 0x5c) {
+      sawEscape = true;
+      const e = s.charCodeAt(++i);
+      if (e === 0x75) {
+        for (let k = 1; k <= 4; k++) if (!isHex(s.charCodeAt(i + k))) return -(i + 1);
+        i += 4;
+      } else if (!(e === 0x22 || e === 0x5c || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74)) {
+        return -(i + 1);
+      }
+    } else if (c < 0x20) {
+      return -(i + 1);
+    }
+  }
+  return -(n + 1);
+}
+
+/** Skip a JSON number starting at `from`: the index after it, or -(position + 1) of the error. */
+function skipNumber(s: string, from: number): number {
+  let i = from;
+  let c = s.charCodeAt(i);
+  if (c === 0x2d) c = s.charCodeAt(++i);
+  if (c === 0x30) {
+    c = s.charCodeAt(++i);
+  } else if (c >= 0x31 && c <= 0x39) {
+    do c = s.charCodeAt(++i);
+    while (c >= 0x30 && c <= 0x39);
+  } else {
+    return -(i + 1);
+  }
+  if (c === 0x2e) {
+    c = s.charCodeAt(++i);
+    if (!(c >= 0x30 && c <= 0x39)) return -(i + 1);
+    do c = s.charCodeAt(++i);
+    while (c >= 0x30 && c <= 0x39);
+  }
+  if (c === 0x65 || c === 0x45) {
+    c = s.charCodeAt(++i);
+    if (c === 0x2b || c === 0x2d) c = s.charCodeAt(++i);
+    if (!(c >= 0x30 && c <= 0x39)) return -(i + 1);
+    do c = s.charCodeAt(++i);
+    while (c >= 0x30 && c <= 0x39);
+  }
+  return i;
 }
 
 function isDigit(c: number): boolean {

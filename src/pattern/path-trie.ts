@@ -21,9 +21,17 @@ import type { FieldIndex } from './field-index.js';
 export class PathNode {
   /** Keys (single or dotted runs of segments) to the nodes below; null for a leaf-only node. */
   children: Map<string, PathNode> | null = null;
+  /**
+   * The same keys as a list, when there are few: the text scanner compares a key in place against
+   * each (no string is built for keys that lead nowhere, which is most of them).
+   */
+  few: readonly (readonly [string, PathNode])[] | null = null;
   /** The field whose path ends here, if some rule names this exact path. */
   field: FieldIndex | null = null;
 }
+
+/** Up to this many keys, a node's keys are compared in place rather than looked up. */
+const FEW_CHILDREN = 8;
 
 export function buildPathTrie(fields: Iterable<FieldIndex>): PathNode {
   const root = new PathNode();
@@ -43,6 +51,9 @@ export function buildPathTrie(fields: Iterable<FieldIndex>): PathNode {
       }
     }
     nodeFor(field.path).field = field;
+  }
+  for (const node of nodes.values()) {
+    if (node.children !== null && node.children.size <= FEW_CHILDREN) node.few = [...node.children];
   }
   return root;
 }
