@@ -3,12 +3,12 @@
  * services and the HTTP edge, listen. `close()` stops accepting connections, lets in-flight
  * requests finish, and closes the store.
  */
-import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { eventBridgeService } from './api/eventbridge.js';
 import type { Services } from './api/services.js';
 import { ConfigError } from './config/options.js';
 import type { Options } from './config/options.js';
+import { newEventId } from './domain/ids.js';
 import type { AcceptedEvent, Target } from './domain/model.js';
 import { createEdge, listen } from './http/server.js';
 import { GroupCommit } from './ingest/group-commit.js';
@@ -51,7 +51,7 @@ export async function startServer(options: Options, log: Log = jsonLog): Promise
     router,
     commit: new GroupCommit<AcceptedEvent>((batch) => store.appendEvents(batch)),
     now: () => Date.now(),
-    newId: () => randomUUID(),
+    newId: () => newEventId(),
     compilePattern,
   };
   let ready = false;

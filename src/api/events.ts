@@ -13,7 +13,7 @@ import { SwitchyardError } from '../domain/errors.js';
 import type { AcceptedEvent, EventBus, OwedDelivery } from '../domain/model.js';
 import { policyAllows } from '../domain/policy.js';
 import type { Handler, RequestContext } from '../http/server.js';
-import { testEventPattern } from '../pattern/index.js';
+import { EventSyntaxError, testEventPattern } from '../pattern/index.js';
 import { ensureDefaultBus, notAuthorized } from './buses.js';
 import type { Input } from './input.js';
 import { reqString } from './input.js';
@@ -60,15 +60,6 @@ function entryTime(v: unknown, now: number): number {
   return now;
 }
 
-function isJsonObjectText(text: string): boolean {
-  try {
-    const v: unknown = JSON.parse(text);
-    return v !== null && typeof v === 'object' && !Array.isArray(v);
-  } catch {
-    return false;
-  }
-}
-
 export function eventOperations(s: Services): Record<string, Handler> {
   /** The bus an entry goes to; null when the caller's own bus does not exist (drop). */
   const busFor = async (ctx: RequestContext, nameOrArn: string | undefined): Promise<EventBus | null> => {
@@ -93,6 +84,8 @@ export function eventOperations(s: Services): Record<string, Handler> {
       const now = s.now();
       const results: EntryResult[] = [];
       const accepted: AcceptedEvent[] = [];
+      /** Buses looked up in this request, by EventBusName. */
+      const buses = new Map<string | undefined, EventBus | null>();
       let dropped = 0;
       for (const entry of entries) {
         const problem = entryProblem(entry);
@@ -100,16 +93,28 @@ export function eventOperations(s: Services): Record<string, Handler> {
           results.push(problem);
           continue;
         }
-        const bus = await busFor(ctx, entry.EventBusName as string | undefined);
+        const busName = entry.EventBusName as string | undefined;
+        let bus = buses.get(busName);
+        if (bus === undefined) buses.set(busName, (bus = await busFor(ctx, busName)));
         const id = s.newId();
+        const head = envelopeHead(entry, id, ctx.caller.account, bus?.region ?? ctx.caller.region, entryTime(entry.Time, now));
+        const detail = entry.Detail as string;
+        let routes;
+        try {
+          routes = s.router.route(bus ?? ctx.caller, bus?.name ?? '', head, detail);
+        } catch (err) {
+          if (!(err instanceof EventSyntaxError)) throw err;
+          results.push({ ErrorCode: 'MalformedDetail', ErrorMessage: MESSAGES.malformedDetail });
+          continue;
+        }
         results.push({ EventId: id });
         if (bus === null) {
           dropped++;
           continue;
         }
-        const envelope = buildEnvelope(entry, id, ctx.caller.account, bus.region, entryTime(entry.Time, now));
+        const envelope = envelopeText(head, detail);
         const deliveries: OwedDelivery[] = [];
-        for (const route of s.router.route(bus, bus.name, envelope)) {
+        for (const route of routes) {
           for (const t of route.targets) {
             deliveries.push({ eventId: id, ruleArn: route.ruleArn, targetId: t.Id, targetArn: t.Arn });
           }
@@ -149,17 +154,25 @@ function entryProblem(entry: Input): EntryResult | null {
   if ((entry.Source as string).startsWith('aws.')) {
     return { ErrorCode: 'NotAuthorizedForSourceException', ErrorMessage: MESSAGES.reservedSource };
   }
-  if (!isJsonObjectText(entry.Detail as string)) return { ErrorCode: 'MalformedDetail', ErrorMessage: MESSAGES.malformedDetail };
   return null;
 }
 
-/** The event as targets receive it, with AWS's field order. */
-function buildEnvelope(entry: Input, id: string, account: string, region: string, timeMs: number): string {
-  const resources = (entry.Resources as string[] | undefined) ?? [];
-  return (
-    `{"version":"0","id":${JSON.stringify(id)},"detail-type":${JSON.stringify(entry.DetailType)},` +
-    `"source":${JSON.stringify(entry.Source)},"account":${JSON.stringify(account)},` +
-    `"time":${JSON.stringify(envelopeTime(timeMs))},"region":${JSON.stringify(region)},` +
-    `"resources":${JSON.stringify(resources)},"detail":${(entry.Detail as string).trim()}}`
-  );
+/** The envelope's members before `detail`, in AWS's order. */
+function envelopeHead(entry: Input, id: string, account: string, region: string, timeMs: number): Record<string, unknown> {
+  return {
+    version: '0',
+    id,
+    'detail-type': entry.DetailType,
+    source: entry.Source,
+    account,
+    time: envelopeTime(timeMs),
+    region,
+    resources: (entry.Resources as string[] | undefined) ?? [],
+  };
+}
+
+/** The event as targets receive it: the head's members, then the Detail as sent. */
+function envelopeText(head: Record<string, unknown>, detail: string): string {
+  const text = JSON.stringify(head);
+  return `${text.slice(0, -1)},"detail":${detail.trim()}}`;
 }

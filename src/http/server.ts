@@ -110,10 +110,9 @@ async function handle(
   }
   const body = await readBody(req, opts.maxBodyBytes ?? DEFAULT_MAX_BODY);
   if (body === null) {
-    // Answer without reading the rest, and close the connection: its remaining bytes are garbage.
     res.setHeader('connection', 'close');
     writeError(res, requestId, new SwitchyardError('RequestEntityTooLargeException', 'Request entity too large'), service);
-    res.on('finish', () => req.destroy());
+    if (!req.readableEnded) res.on('finish', () => req.destroy());
     return;
   }
   try {
@@ -141,25 +140,25 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** The body, or null as soon as it proves larger than `max` (the rest is not read). */
+/** Past this many bytes an oversized body is not even read to its end: the connection is closed. */
+const DISCARD_LIMIT = 64 * 1024 * 1024;
+
+/**
+ * The body, or null when it is larger than `max`. An oversized body is read to its end and
+ * discarded (so the client can read the answer), unless it is larger still than DISCARD_LIMIT.
+ */
 function readBody(req: IncomingMessage, max: number): Promise<Buffer | null> {
   const declared = Number(req.headers['content-length']);
-  if (declared > max) return Promise.resolve(null);
+  if (declared > DISCARD_LIMIT) return Promise.resolve(null);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const onData = (chunk: Buffer): void => {
+    req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > max) {
-        req.off('data', onData);
-        req.pause();
-        resolve(null);
-      } else {
-        chunks.push(chunk);
-      }
-    };
-    req.on('data', onData);
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+      if (size <= max) chunks.push(chunk);
+      else if (size > DISCARD_LIMIT) resolve(null);
+    });
+    req.on('end', () => resolve(size > max ? null : Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }

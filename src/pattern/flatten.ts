@@ -32,6 +32,8 @@ export abstract class LeafCollector {
 export class EventSyntaxError extends Error {}
 
 const MAX_DEPTH = 1000;
+/** A node with no children: scanning under it validates and skips everything. */
+const EMPTY_NODE: PathNode = { children: null, few: null, field: null };
 /** Closing characters of the containers open inside `Scanner.skip` (which never re-enters). */
 const SKIP_STACK = new Uint8Array(MAX_DEPTH);
 
@@ -76,6 +78,23 @@ export function scanJson(text: string, root: PathNode, out: LeafCollector): void
   new Scanner(text, out).root(root);
 }
 
+/**
+ * An event given as its top-level members (`head`, parsed) plus the JSON text of one more member,
+ * `key`, which must be a JSON object (PutEvents' envelope and its Detail): walks `head`, then scans
+ * the text as the value of `key`. Throws EventSyntaxError when the text is not one JSON object.
+ */
+export function scanWithBody(
+  head: Record<string, unknown>,
+  key: string,
+  body: string,
+  root: PathNode,
+  out: LeafCollector,
+): void {
+  walkObject(head, root, out);
+  const node = root.children?.get(key);
+  new Scanner(body, out).root(node !== undefined && node.children !== null ? node : EMPTY_NODE);
+}
+
 class Scanner {
   private readonly s: string;
   private i = 0;
@@ -114,17 +133,17 @@ class Scanner {
     return -1;
   }
 
-  /** After `{`. `node` is null when the object is being skipped. */
-  private object(node: PathNode | null): void {
+  /** After `{`. */
+  private object(node: PathNode): void {
     if (++this.depth > MAX_DEPTH) this.fail('nesting is too deep');
-    const children = node === null ? null : node.children;
+    const children = node.children;
     let c = this.space();
     if (c === 0x7d) {
       this.i++;
       this.depth--;
       return;
     }
-    const few = node === null ? null : node.few;
+    const few = node.few;
     for (;;) {
       if (c !== 0x22) this.fail('expected a string key');
       const start = this.i + 1;

@@ -26,7 +26,7 @@
  */
 import type { Field, Leaf, Pattern } from './ast.js';
 import { FieldIndex } from './field-index.js';
-import { LeafCollector, scanJson, walkValue } from './flatten.js';
+import { LeafCollector, scanJson, scanWithBody, walkValue } from './flatten.js';
 import { parsePattern } from './parse.js';
 import type { PatternOptions } from './parse.js';
 import { buildPathTrie, PathNode } from './path-trie.js';
@@ -151,6 +151,17 @@ export class RuleSet {
   matchJson(eventText: string): string[] {
     const m = this.matching.start();
     scanJson(eventText, this.pathTrie(), m);
+    return m.finish(this.unconditional);
+  }
+
+  /**
+   * The ids of the rules an event matches, given as parsed top-level members plus the JSON text
+   * of member `key` (see flatten.ts `scanWithBody`); throws EventSyntaxError when that text is not
+   * one JSON object. PutEvents uses it to match its envelope while reading the Detail only once.
+   */
+  matchWithBody(head: Record<string, unknown>, key: string, body: string): string[] {
+    const m = this.matching.start();
+    scanWithBody(head, key, body, this.pathTrie(), m);
     return m.finish(this.unconditional);
   }
 

@@ -21,6 +21,9 @@ interface BusRules {
   readonly targets: Map<string, Map<string, Target>>;
 }
 
+/** Validates a Detail for a bus that has no rules. */
+const NO_RULES = new RuleSet();
+
 export function busKey(scope: Scope, busName: string): string {
   return `${scope.account}\u0000${scope.region}\u0000${busName}`;
 }
@@ -87,11 +90,18 @@ export class Router {
     return key === undefined ? undefined : this.buses.get(key)?.targets.get(ruleArn);
   }
 
-  /** The rules of the bus that `envelope` (the event's JSON text) matches, with their targets. */
-  route(scope: Scope, busName: string, envelope: string): Route[] {
+  /**
+   * The rules of the bus that an event matches, with their targets. The event is given as its
+   * envelope members without `detail` (`head`) and the Detail's JSON text, which is read once,
+   * here, and must be one JSON object (else EventSyntaxError, even on a bus without rules).
+   */
+  route(scope: Scope, busName: string, head: Record<string, unknown>, detail: string): Route[] {
     const b = this.buses.get(busKey(scope, busName));
-    if (b === undefined) return [];
-    return b.ruleSet.matchJson(envelope).map((ruleArn) => ({
+    if (b === undefined) {
+      NO_RULES.matchWithBody(head, 'detail', detail);
+      return [];
+    }
+    return b.ruleSet.matchWithBody(head, 'detail', detail).map((ruleArn) => ({
       ruleArn,
       targets: [...(b.targets.get(ruleArn)?.values() ?? [])],
     }));

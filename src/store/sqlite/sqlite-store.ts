@@ -8,9 +8,12 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { AcceptedEvent, EventBus, OwedDelivery, Rule, Scope, StoredEvent, Tag, Target } from '../../domain/model.js';
 import type { Page, Store } from '../port.js';
+import { configureConnection } from './connection.js';
+import type { WriteReply, WriteRequest } from './event-writer.js';
 import { MIGRATIONS } from './migrations.js';
 
 export const DATABASE_FILE = 'switchyard.db';
@@ -24,14 +27,11 @@ export function openSqliteStore(dataDir: string): SqliteStore {
   let db: Database.Database | undefined;
   try {
     mkdirSync(dataDir, { recursive: true });
-    db = new Database(join(dataDir, DATABASE_FILE));
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.pragma('busy_timeout = 5000');
-    // Names are case-sensitive keys; SQLite's LIKE folds ASCII case unless told not to.
-    db.pragma('case_sensitive_like = ON');
+    const file = join(dataDir, DATABASE_FILE);
+    db = new Database(file);
+    configureConnection(db);
     migrate(db);
-    return new SqliteStore(db);
+    return new SqliteStore(db, new EventWriter(file));
   } catch (e) {
     db?.close();
     throw new StoreOpenError(`cannot open the data directory ${dataDir}: ${(e as Error).message}`);
@@ -57,13 +57,54 @@ function likePrefix(prefix: string | undefined): string {
   return `${(prefix ?? '').replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
+/** The parent side of event-writer.ts: one batch in flight at a time per caller, answered in order. */
+class EventWriter {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private seq = 0;
+
+  constructor(file: string) {
+    this.worker = new Worker(new URL('./event-writer.js', import.meta.url), { workerData: { file } });
+    this.worker.on('message', (reply: WriteReply) => {
+      const p = this.pending.get(reply.seq);
+      this.pending.delete(reply.seq);
+      if (reply.error === undefined) p?.resolve();
+      else p?.reject(new Error(reply.error));
+    });
+    this.worker.on('error', (e) => this.failAll(e));
+    this.worker.on('exit', () => this.failAll(new Error('the event writer stopped')));
+  }
+
+  write(batch: readonly AcceptedEvent[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const seq = ++this.seq;
+      this.pending.set(seq, { resolve, reject });
+      const request: WriteRequest = { seq, batch };
+      this.worker.postMessage(request);
+    });
+  }
+
+  private failAll(e: Error): void {
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+
+  async close(): Promise<void> {
+    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    this.worker.postMessage('close');
+    await exited;
+  }
+}
+
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   private readonly db: Database.Database;
+  private readonly writer: EventWriter;
   private readonly sql;
 
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, writer: EventWriter) {
     this.db = db;
+    this.writer = writer;
     const p = (text: string): Database.Statement => db.prepare(text);
     this.sql = {
       /** account, region, name, doc */
@@ -108,14 +149,6 @@ export class SqliteStore implements Store {
       removeTag: p('DELETE FROM tags WHERE arn = ? AND key = ?'),
       /** arn */
       removeTagsOf: p('DELETE FROM tags WHERE arn = ?'),
-      /** id, account, region, bus, ingested_at, envelope, trace_header */
-      insertEvent: p(
-        'INSERT INTO events (id, account, region, bus, ingested_at, envelope, trace_header) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      ),
-      /** event_id, rule_arn, target_id, target_arn, next_attempt_at */
-      insertDelivery: p(
-        'INSERT INTO deliveries (event_id, rule_arn, target_id, target_arn, next_attempt_at) VALUES (?, ?, ?, ?, ?)',
-      ),
       /** id */
       getEvent: p('SELECT * FROM events WHERE id = ?'),
       /** event_id */
@@ -131,6 +164,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.writer.close();
     this.db.close();
   }
 
@@ -235,13 +269,9 @@ export class SqliteStore implements Store {
     })();
   }
 
+  /** Committed by the event writer's connection, off the main thread (event-writer.ts). */
   async appendEvents(batch: readonly AcceptedEvent[]): Promise<void> {
-    this.db.transaction(() => {
-      for (const { event: e, deliveries } of batch) {
-        this.sql.insertEvent.run(e.id, e.account, e.region, e.eventBusName, e.ingestedAt, e.envelope, e.traceHeader ?? null);
-        for (const d of deliveries) this.sql.insertDelivery.run(d.eventId, d.ruleArn, d.targetId, d.targetArn, e.ingestedAt);
-      }
-    })();
+    if (batch.length > 0) await this.writer.write(batch);
   }
 
   async getEvent(id: string): Promise<StoredEvent | undefined> {

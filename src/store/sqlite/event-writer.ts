@@ -1,0 +1,58 @@
+/**
+ * The event writer: a worker thread that owns the SQLite connection PutEvents commits through.
+ *
+ * better-sqlite3 is synchronous, so a commit (inserts, fsync, WAL checkpoints) blocks the thread
+ * that runs it. Running it here lets the main thread go on reading and matching requests while a
+ * group commit is being synced; group commit (src/ingest) gathers the requests that arrive
+ * meanwhile into the next batch.
+ *
+ * Protocol: the parent posts { seq, batch }; the worker answers { seq, error? } once the batch is
+ * committed (synced) or has failed (rolled back, nothing of it kept).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import type { AcceptedEvent } from '../../domain/model.js';
+import { configureConnection } from './connection.js';
+
+export interface WriteRequest {
+  readonly seq: number;
+  readonly batch: readonly AcceptedEvent[];
+}
+
+export interface WriteReply {
+  readonly seq: number;
+  readonly error?: string;
+}
+
+const db = new Database((workerData as { file: string }).file);
+configureConnection(db);
+/** id, account, region, bus, ingested_at, envelope, trace_header */
+const insertEvent = db.prepare(
+  'INSERT INTO events (id, account, region, bus, ingested_at, envelope, trace_header) VALUES (?, ?, ?, ?, ?, ?, ?)',
+);
+/** event_id, rule_arn, target_id, target_arn, next_attempt_at */
+const insertDelivery = db.prepare(
+  'INSERT INTO deliveries (event_id, rule_arn, target_id, target_arn, next_attempt_at) VALUES (?, ?, ?, ?, ?)',
+);
+const append = db.transaction((batch: readonly AcceptedEvent[]) => {
+  for (const { event: e, deliveries } of batch) {
+    insertEvent.run(e.id, e.account, e.region, e.eventBusName, e.ingestedAt, e.envelope, e.traceHeader ?? null);
+    for (const d of deliveries) insertDelivery.run(d.eventId, d.ruleArn, d.targetId, d.targetArn, e.ingestedAt);
+  }
+});
+
+parentPort?.on('message', (msg: WriteRequest | 'close') => {
+  if (msg === 'close') {
+    db.close();
+    parentPort?.close();
+    return;
+  }
+  let reply: WriteReply;
+  try {
+    append(msg.batch);
+    reply = { seq: msg.seq };
+  } catch (e) {
+    reply = { seq: msg.seq, error: (e as Error).message };
+  }
+  parentPort?.postMessage(reply);
+});
