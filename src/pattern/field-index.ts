@@ -85,7 +85,9 @@ class AffixIndex {
  * bounds, so the search visits only subtrees that can hold a hit.
  */
 class RangeIndex {
-  private entries: { lo: number; hi: number; cond: number }[] = [];
+  /** Condition -> its intervals (a condition may hold several numeric matchers). */
+  private readonly entries = new Map<number, { lo: number; hi: number }[]>();
+  private count = 0;
   private dirty = false;
   private los: number[] = [];
   private his: number[] = [];
@@ -94,16 +96,23 @@ class RangeIndex {
   private width = 0;
 
   get size(): number {
-    return this.entries.length;
+    return this.count;
   }
 
   add(lo: number, hi: number, cond: number): void {
-    this.entries.push({ lo, hi, cond });
+    const list = this.entries.get(cond);
+    if (list === undefined) this.entries.set(cond, [{ lo, hi }]);
+    else list.push({ lo, hi });
+    this.count++;
     this.dirty = true;
   }
 
+  /** Remove all of a condition's intervals. */
   remove(cond: number): void {
-    this.entries = this.entries.filter((e) => e.cond !== cond);
+    const list = this.entries.get(cond);
+    if (list === undefined) return;
+    this.entries.delete(cond);
+    this.count -= list.length;
     this.dirty = true;
   }
 
@@ -132,7 +141,9 @@ class RangeIndex {
   }
 
   private build(): void {
-    const sorted = [...this.entries].sort((x, y) => x.lo - y.lo);
+    const sorted: { lo: number; hi: number; cond: number }[] = [];
+    for (const [cond, list] of this.entries) for (const { lo, hi } of list) sorted.push({ lo, hi, cond });
+    sorted.sort((x, y) => x.lo - y.lo);
     this.los = sorted.map((e) => e.lo);
     this.his = sorted.map((e) => e.hi);
     this.conds = sorted.map((e) => e.cond);
