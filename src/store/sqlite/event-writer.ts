@@ -30,14 +30,33 @@ configureConnection(db);
 const insertEvent = db.prepare(
   'INSERT INTO events (id, account, region, bus, ingested_at, envelope, trace_header) VALUES (?, ?, ?, ?, ?, ?, ?)',
 );
-/** event_id, rule_arn, target_id, target_arn, next_attempt_at */
-const insertDelivery = db.prepare(
-  'INSERT INTO deliveries (event_id, rule_arn, target_id, target_arn, next_attempt_at) VALUES (?, ?, ?, ?, ?)',
+/** event (rowid), destination */
+const insertOwed = db.prepare('INSERT INTO owed (event, destination) VALUES (?, ?)');
+/** rule_arn, target_id, target_arn */
+const insertDestination = db.prepare(
+  'INSERT OR IGNORE INTO destinations (rule_arn, target_id, target_arn) VALUES (?, ?, ?)',
 );
+/** rule_arn, target_id, target_arn */
+const findDestination = db.prepare('SELECT id FROM destinations WHERE rule_arn = ? AND target_id = ? AND target_arn = ?');
+
+/** Destination numbers already known, by "ruleArn \0 targetId \0 targetArn". */
+const destinations = new Map<string, number>();
+
+function destinationOf(ruleArn: string, targetId: string, targetArn: string): number {
+  const key = `${ruleArn}\u0000${targetId}\u0000${targetArn}`;
+  let id = destinations.get(key);
+  if (id === undefined) {
+    insertDestination.run(ruleArn, targetId, targetArn);
+    id = (findDestination.get(ruleArn, targetId, targetArn) as { id: number }).id;
+    destinations.set(key, id);
+  }
+  return id;
+}
+
 const append = db.transaction((batch: readonly AcceptedEvent[]) => {
   for (const { event: e, deliveries } of batch) {
-    insertEvent.run(e.id, e.account, e.region, e.eventBusName, e.ingestedAt, e.envelope, e.traceHeader ?? null);
-    for (const d of deliveries) insertDelivery.run(d.eventId, d.ruleArn, d.targetId, d.targetArn, e.ingestedAt);
+    const row = insertEvent.run(e.id, e.account, e.region, e.eventBusName, e.ingestedAt, e.envelope, e.traceHeader ?? null);
+    for (const d of deliveries) insertOwed.run(row.lastInsertRowid, destinationOf(d.ruleArn, d.targetId, d.targetArn));
   }
 });
 
@@ -52,6 +71,8 @@ parentPort?.on('message', (msg: WriteRequest | 'close') => {
     append(msg.batch);
     reply = { seq: msg.seq };
   } catch (e) {
+    // Destinations numbered inside the failed transaction were rolled back with it.
+    destinations.clear();
     reply = { seq: msg.seq, error: (e as Error).message };
   }
   parentPort?.postMessage(reply);

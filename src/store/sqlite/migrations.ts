@@ -59,4 +59,38 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    name: 'compact owed deliveries: (event rowid, destination number) rows',
+    // An event is owed to a few targets; writing one row of two small integers per delivery (in
+    // event order, so appended) instead of one keyed by long text cut the commit cost of
+    // PutEvents several times over. A destination (rule ARN, target id, target ARN) is numbered
+    // once, in `destinations`, and never renumbered.
+    sql: `
+      CREATE TABLE destinations (
+        id INTEGER PRIMARY KEY,
+        rule_arn TEXT NOT NULL, target_id TEXT NOT NULL, target_arn TEXT NOT NULL,
+        UNIQUE (rule_arn, target_id, target_arn)
+      );
+      INSERT INTO destinations (rule_arn, target_id, target_arn)
+        SELECT DISTINCT rule_arn, target_id, target_arn FROM deliveries;
+      CREATE TABLE owed (
+        event INTEGER NOT NULL,
+        destination INTEGER NOT NULL,
+        state INTEGER NOT NULL DEFAULT 0,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (event, destination)
+      ) WITHOUT ROWID;
+      INSERT INTO owed (event, destination, attempts)
+        SELECT e.rowid, d2.id, d.attempts
+        FROM deliveries d
+        JOIN events e ON e.id = d.event_id
+        JOIN destinations d2 ON d2.rule_arn = d.rule_arn AND d2.target_id = d.target_id AND d2.target_arn = d.target_arn;
+      DROP TABLE deliveries;
+      -- The owed deliveries in words, for people and tools reading the database.
+      CREATE VIEW deliveries AS
+        SELECT e.id AS event_id, d.rule_arn, d.target_id, d.target_arn, o.state, o.attempts
+        FROM owed o JOIN events e ON e.rowid = o.event JOIN destinations d ON d.id = o.destination;
+    `,
+  },
 ];

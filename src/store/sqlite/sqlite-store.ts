@@ -152,7 +152,11 @@ export class SqliteStore implements Store {
       /** id */
       getEvent: p('SELECT * FROM events WHERE id = ?'),
       /** event_id */
-      deliveriesOf: p('SELECT event_id, rule_arn, target_id, target_arn FROM deliveries WHERE event_id = ? ORDER BY rule_arn, target_id'),
+      deliveriesOf: p(
+        `SELECT e.id AS event_id, d.rule_arn, d.target_id, d.target_arn
+         FROM events e JOIN owed o ON o.event = e.rowid JOIN destinations d ON d.id = o.destination
+         WHERE e.id = ? ORDER BY d.rule_arn, d.target_id`,
+      ),
       countEvents: p('SELECT count(*) AS n FROM events'),
       /** account, region, name, n */
       addToCounter: p(
