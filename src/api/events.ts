@@ -45,9 +45,17 @@ export function entrySize(entry: Input): number {
   return size;
 }
 
-/** RFC 3339 at second precision, as AWS writes the envelope's time. */
+let lastSecond = Number.NaN;
+let lastSecondText = '';
+
+/** RFC 3339 at second precision, as AWS writes the envelope's time (the last one is reused). */
 function envelopeTime(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastSecondText = new Date(second * 1000).toISOString().replace('.000Z', 'Z');
+  }
+  return lastSecondText;
 }
 
 /** The entry's Time in milliseconds: the JSON protocol sends epoch seconds. */

@@ -6,23 +6,17 @@
  * group commit is being synced; group commit (src/ingest) gathers the requests that arrive
  * meanwhile into the next batch.
  *
- * Protocol: the parent posts { seq, batch }; the worker answers { seq, error? } once the batch is
- * committed (synced) or has failed (rolled back, nothing of it kept).
+ * Protocol: the parent posts { seq, batch } with the batch flattened to one array of strings and
+ * numbers (cheaper to copy between threads than objects); the worker answers { seq, error? } once
+ * the batch is committed (synced) or has failed (rolled back, nothing of it kept).
+ *
+ *   batch = [ per event: id, account, region, bus, ingestedAt, envelope, traceHeader | null,
+ *             deliveryCount, then per delivery: ruleArn, targetId, targetArn ]
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import type { AcceptedEvent } from '../../domain/model.js';
 import { configureConnection } from './connection.js';
-
-export interface WriteRequest {
-  readonly seq: number;
-  readonly batch: readonly AcceptedEvent[];
-}
-
-export interface WriteReply {
-  readonly seq: number;
-  readonly error?: string;
-}
+import type { FlatBatch, WriteReply, WriteRequest } from './writer-protocol.js';
 
 const db = new Database((workerData as { file: string }).file);
 configureConnection(db);
@@ -53,10 +47,14 @@ function destinationOf(ruleArn: string, targetId: string, targetArn: string): nu
   return id;
 }
 
-const append = db.transaction((batch: readonly AcceptedEvent[]) => {
-  for (const { event: e, deliveries } of batch) {
-    const row = insertEvent.run(e.id, e.account, e.region, e.eventBusName, e.ingestedAt, e.envelope, e.traceHeader ?? null);
-    for (const d of deliveries) insertOwed.run(row.lastInsertRowid, destinationOf(d.ruleArn, d.targetId, d.targetArn));
+const append = db.transaction((b: FlatBatch) => {
+  for (let i = 0; i < b.length; ) {
+    const row = insertEvent.run(b[i], b[i + 1], b[i + 2], b[i + 3], b[i + 4], b[i + 5], b[i + 6]);
+    const deliveries = b[i + 7] as number;
+    i += 8;
+    for (let d = 0; d < deliveries; d++, i += 3) {
+      insertOwed.run(row.lastInsertRowid, destinationOf(b[i] as string, b[i + 1] as string, b[i + 2] as string));
+    }
   }
 });
 

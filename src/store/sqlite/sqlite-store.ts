@@ -13,7 +13,8 @@ import Database from 'better-sqlite3';
 import type { AcceptedEvent, EventBus, OwedDelivery, Rule, Scope, StoredEvent, Tag, Target } from '../../domain/model.js';
 import type { Page, Store } from '../port.js';
 import { configureConnection } from './connection.js';
-import type { WriteReply, WriteRequest } from './event-writer.js';
+import { flatten } from './writer-protocol.js';
+import type { WriteReply, WriteRequest } from './writer-protocol.js';
 import { MIGRATIONS } from './migrations.js';
 
 export const DATABASE_FILE = 'switchyard.db';
@@ -53,6 +54,10 @@ function migrate(db: Database.Database): void {
   }
 }
 
+function busKey(scope: Scope, name: string): string {
+  return `${scope.account}\u0000${scope.region}\u0000${name}`;
+}
+
 function likePrefix(prefix: string | undefined): string {
   return `${(prefix ?? '').replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
@@ -79,7 +84,7 @@ class EventWriter {
     return new Promise((resolve, reject) => {
       const seq = ++this.seq;
       this.pending.set(seq, { resolve, reject });
-      const request: WriteRequest = { seq, batch };
+      const request: WriteRequest = { seq, batch: flatten(batch) };
       this.worker.postMessage(request);
     });
   }
@@ -100,6 +105,8 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   private readonly db: Database.Database;
   private readonly writer: EventWriter;
+  /** Buses by scope and name, as read (undefined: known not to exist). */
+  private readonly buses = new Map<string, EventBus | undefined>();
   private readonly sql;
 
   constructor(db: Database.Database, writer: EventWriter) {
@@ -173,11 +180,17 @@ export class SqliteStore implements Store {
   }
 
   async insertBus(bus: EventBus): Promise<boolean> {
+    this.buses.delete(busKey(bus, bus.name));
     return this.sql.insertBus.run(bus.account, bus.region, bus.name, JSON.stringify(bus)).changes === 1;
   }
 
+  /** Cached: this process is the database's only writer, and every bus write clears the entry. */
   async getBus(scope: Scope, name: string): Promise<EventBus | undefined> {
-    return doc<EventBus>(this.sql.getBus.get(scope.account, scope.region, name));
+    const key = busKey(scope, name);
+    if (this.buses.has(key)) return this.buses.get(key);
+    const bus = doc<EventBus>(this.sql.getBus.get(scope.account, scope.region, name));
+    this.buses.set(key, bus);
+    return bus;
   }
 
   async listBuses(scope: Scope, page: Page): Promise<EventBus[]> {
@@ -186,11 +199,13 @@ export class SqliteStore implements Store {
   }
 
   async updateBus(bus: EventBus): Promise<void> {
+    this.buses.delete(busKey(bus, bus.name));
     this.sql.updateBus.run(JSON.stringify(bus), bus.account, bus.region, bus.name);
   }
 
   async deleteBus(scope: Scope, name: string): Promise<void> {
     const bus = await this.getBus(scope, name);
+    this.buses.delete(busKey(scope, name));
     this.db.transaction(() => {
       for (const r of this.sql.rulesOfBus.all(scope.account, scope.region, name) as Row[]) this.dropRule(r.arn as string);
       this.sql.deleteBus.run(scope.account, scope.region, name);
