@@ -2,9 +2,11 @@
  * Group commit: many concurrent PutEvents requests share one durable store commit.
  *
  * `commit(items)` queues items and resolves once a store transaction holding them has been
- * committed (and synced). One flush runs at a time; items queued while it runs go into the next
- * flush, so under load each fsync serves every request that arrived during the previous one, and
- * with a single client there is no added wait (a flush starts on the next turn of the event loop).
+ * committed (and synced). At most `maxInFlight` flushes are under way (the writer commits them in
+ * turn, so while one is being synced the next is already queued); items queued meanwhile go into
+ * the next flush, so under load each fsync serves every request that arrived during the previous
+ * one, and with a single client there is no added wait (a flush starts on the next turn of the
+ * event loop).
  *
  *   request A --commit--> [A]            --flush(A)-----> resolve A
  *   request B --commit-->    [B, C] (wait) ------------> flush(B, C) --> resolve B, C
@@ -12,12 +14,15 @@
  */
 export class GroupCommit<T> {
   private readonly write: (items: readonly T[]) => Promise<void>;
+  /** Flushes that may be under way at once; the writer runs them one after the other. */
+  private readonly maxInFlight: number;
   private queue: { items: readonly T[]; resolve: () => void; reject: (e: unknown) => void }[] = [];
-  private flushing = false;
+  private inFlight = 0;
   private scheduled = false;
 
-  constructor(write: (items: readonly T[]) => Promise<void>) {
+  constructor(write: (items: readonly T[]) => Promise<void>, maxInFlight = 2) {
     this.write = write;
+    this.maxInFlight = maxInFlight;
   }
 
   commit(items: readonly T[]): Promise<void> {
@@ -28,7 +33,7 @@ export class GroupCommit<T> {
   }
 
   private schedule(): void {
-    if (this.flushing || this.scheduled) return;
+    if (this.inFlight >= this.maxInFlight || this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -40,14 +45,14 @@ export class GroupCommit<T> {
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
-    this.flushing = true;
+    this.inFlight++;
     try {
       await this.write(batch.flatMap((b) => b.items));
       for (const b of batch) b.resolve();
     } catch (e) {
       for (const b of batch) b.reject(e);
     } finally {
-      this.flushing = false;
+      this.inFlight--;
       if (this.queue.length > 0) this.schedule();
     }
   }

@@ -32,7 +32,7 @@ export function openSqliteStore(dataDir: string): SqliteStore {
     db = new Database(file);
     configureConnection(db);
     migrate(db);
-    return new SqliteStore(db, new EventWriter(file));
+    return new SqliteStore(db, new EventWriter(file), new Worker(new URL('./checkpointer.js', import.meta.url), { workerData: { file } }));
   } catch (e) {
     db?.close();
     throw new StoreOpenError(`cannot open the data directory ${dataDir}: ${(e as Error).message}`);
@@ -105,13 +105,15 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   private readonly db: Database.Database;
   private readonly writer: EventWriter;
+  private readonly checkpointer: Worker;
   /** Buses by scope and name, as read (undefined: known not to exist). */
   private readonly buses = new Map<string, EventBus | undefined>();
   private readonly sql;
 
-  constructor(db: Database.Database, writer: EventWriter) {
+  constructor(db: Database.Database, writer: EventWriter, checkpointer: Worker) {
     this.db = db;
     this.writer = writer;
+    this.checkpointer = checkpointer;
     const p = (text: string): Database.Statement => db.prepare(text);
     this.sql = {
       /** account, region, name, doc */
@@ -176,6 +178,9 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     await this.writer.close();
+    const stopped = new Promise<void>((resolve) => this.checkpointer.once('exit', () => resolve()));
+    this.checkpointer.postMessage('close');
+    await stopped;
     this.db.close();
   }
 
