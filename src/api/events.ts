@@ -181,6 +181,10 @@ function envelopeHead(entry: Input, id: string, account: string, region: string,
 
 /** The event as targets receive it: the head's members, then the Detail as sent. */
 function envelopeText(head: Record<string, unknown>, detail: string): string {
-  const text = JSON.stringify(head);
-  return `${text.slice(0, -1)},"detail":${detail.trim()}}`;
+  const q = JSON.stringify;
+  return (
+    `{"version":"0","id":"${head.id as string}","detail-type":${q(head['detail-type'])},"source":${q(head.source)},` +
+    `"account":"${head.account as string}","time":"${head.time as string}","region":${q(head.region)},` +
+    `"resources":${q(head.resources)},"detail":${detail.trim()}}`
+  );
 }
