@@ -26,7 +26,8 @@ import {
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import Database from 'better-sqlite3';
 
-import { assertNoServersLeft, removeDataDir, startServer } from './helpers/server.js';
+import { rejects, stopAndCheck } from './helpers/aws.js';
+import { startServer } from './helpers/server.js';
 import type { ServerProcess } from './helpers/server.js';
 
 const REGION = 'us-east-1';
@@ -63,30 +64,8 @@ after(async () => {
   db?.close();
   a?.destroy();
   b?.destroy();
-  try {
-    if (server !== undefined) {
-      assert.equal(await server.stop(), 0, 'graceful stop exits 0');
-      removeDataDir(server.dataDir);
-    }
-  } finally {
-    assertNoServersLeft();
-  }
+  await stopAndCheck(server);
 });
-
-/** The call fails with AWS error `name` and exactly `message`, HTTP 400. */
-async function rejects(p: Promise<unknown>, name: string, message: string): Promise<void> {
-  let caught: unknown;
-  try {
-    await p;
-  } catch (e) {
-    caught = e;
-  }
-  assert.ok(caught instanceof Error, `expected ${name}, but the call succeeded`);
-  const e = caught as Error & { $metadata?: { httpStatusCode?: number } };
-  assert.equal(e.name, name, `error ${e.name}: ${e.message}`);
-  assert.equal(e.message, message);
-  assert.equal(e.$metadata?.httpStatusCode, 400);
-}
 
 /**
  * The call must be refused, whatever the error (for answers AWS has not been seen to give). When

@@ -38,7 +38,8 @@ import {
 import type { PutEventsRequestEntry, Target } from '@aws-sdk/client-eventbridge';
 import Database from 'better-sqlite3';
 
-import { assertNoServersLeft, removeDataDir, startServer } from './helpers/server.js';
+import { rejects, stopAndCheck } from './helpers/aws.js';
+import { startServer } from './helpers/server.js';
 import type { ServerProcess } from './helpers/server.js';
 
 const ACCOUNT = '000000000000';
@@ -68,14 +69,7 @@ before(async () => {
 after(async () => {
   db?.close();
   eb?.destroy();
-  try {
-    if (server !== undefined) {
-      assert.equal(await server.stop(), 0, 'graceful stop exits 0');
-      removeDataDir(server.dataDir);
-    }
-  } finally {
-    assertNoServersLeft();
-  }
+  await stopAndCheck(server);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -86,22 +80,6 @@ after(async () => {
 async function call<O extends { $metadata: unknown }>(p: Promise<O>): Promise<Omit<O, '$metadata'>> {
   const { $metadata: _metadata, ...rest } = await p;
   return rest;
-}
-
-/** The call fails with AWS error `name` and exactly `message` (or a message matching it), HTTP 400. */
-async function rejects(p: Promise<unknown>, name: string, message: string | RegExp): Promise<void> {
-  let caught: unknown;
-  try {
-    await p;
-  } catch (e) {
-    caught = e;
-  }
-  assert.ok(caught instanceof Error, `expected ${name}, but the call succeeded`);
-  const e = caught as Error & { $metadata?: { httpStatusCode?: number } };
-  assert.equal(e.name, name, `error ${e.name}: ${e.message}`);
-  if (typeof message === 'string') assert.equal(e.message, message);
-  else assert.match(e.message, message);
-  assert.equal(e.$metadata?.httpStatusCode, 400);
 }
 
 /** Replace CreationTime/LastModifiedTime (checked to be dates) by a marker, for deepEqual. */
