@@ -600,6 +600,47 @@ describe('targets', () => {
     assert.equal((await put('targeted', [{ Id: 'r', Arn: QUEUE_1, RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 } }])).FailedEntryCount, 0);
     await eb.send(new RemoveTargetsCommand({ Rule: 'targeted', Ids: ['r'] }));
   });
+
+  // AWS (measured by cdk-preflight against AWS, texts in docs/notes/aws-eventbridge-api.md §5.1;
+  // the ARN-format tail also seen in a user's report): whole-request refusals of bad targets.
+  it('refuses duplicate ids, malformed ARNs, FIFO queues without SqsParameters, and non-SQS dead-letter queues', async () => {
+    await rejects(
+      put('targeted', [
+        { Id: 'twice', Arn: QUEUE_1 },
+        { Id: 'twice', Arn: QUEUE_1 },
+      ]),
+      'ValidationException',
+      "Parameter targets is not valid. Reason: More than one target with Id 'twice' is provided.",
+    );
+    await rejects(
+      put('targeted', [{ Id: 'bad', Arn: 'not-an-arn' }]),
+      'ValidationException',
+      'Parameter not-an-arn is not valid. Reason: Provided Arn is not in correct format.',
+    );
+    const fifo = 'arn:aws:sqs:us-east-1:000000000000:orders.fifo';
+    await rejects(
+      put('targeted', [{ Id: 'fifo', Arn: fifo }]),
+      'ValidationException',
+      'Parameter(s) SqsParameters must be specified for target: fifo.',
+    );
+    assert.equal((await put('targeted', [{ Id: 'fifo', Arn: fifo, SqsParameters: { MessageGroupId: 'g' } }])).FailedEntryCount, 0);
+    await rejects(
+      put('targeted', [{ Id: 'dlq', Arn: QUEUE_1, DeadLetterConfig: { Arn: 'arn:aws:sns:us-east-1:000000000000:topic' } }]),
+      'ValidationException',
+      'sns is not supported as a dead letter resource',
+    );
+    await rejects(
+      put('targeted', [{ Id: 'dlq', Arn: QUEUE_1, DeadLetterConfig: { Arn: fifo } }]),
+      'ValidationException',
+      'SQS FIFO is not supported by Dead Letter Queues',
+    );
+    await rejects(
+      put('targeted', [{ Id: 'k', Arn: 'arn:aws:kinesis:us-east-1:000000000000:stream/s' }]),
+      'ValidationException',
+      'RoleArn is required for target arn:aws:kinesis:us-east-1:000000000000:stream/s.',
+    );
+    await eb.send(new RemoveTargetsCommand({ Rule: 'targeted', Ids: ['fifo'] }));
+  });
 });
 
 // ---------------------------------------------------------------------------------------------

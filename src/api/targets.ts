@@ -3,6 +3,7 @@
  * this module checks what the model cannot (one input kind per target, JSON inputs, template
  * placeholders, the per-rule limit) and mirrors changes into the router.
  */
+import { parseArn } from '../domain/arn.js';
 import { SwitchyardError } from '../domain/errors.js';
 import type { Target } from '../domain/model.js';
 import type { Handler } from '../http/server.js';
@@ -15,6 +16,12 @@ export const MAX_TARGETS_PER_RULE = 5;
 
 export const MESSAGES = {
   tooManyTargets: 'The requested resource exceeds the maximum number allowed.',
+  duplicateId: (id: string) => `Parameter targets is not valid. Reason: More than one target with Id '${id}' is provided.`,
+  badArn: (arn: string) => `Parameter ${arn} is not valid. Reason: Provided Arn is not in correct format.`,
+  fifoNeedsSqsParameters: (id: string) => `Parameter(s) SqsParameters must be specified for target: ${id}.`,
+  roleRequired: (arn: string) => `RoleArn is required for target ${arn}.`,
+  deadLetterService: (service: string) => `${service} is not supported as a dead letter resource`,
+  deadLetterFifo: 'SQS FIFO is not supported by Dead Letter Queues',
   oneInputKind: (id: string) => `Only one of Input, InputPath, or InputTransformer must be provided for target ${id}.`,
   inputNotJson: (id: string) => `JSON syntax error in input for target ${id}`,
   badInputPath: (id: string) => `InputPath for target ${id} is invalid.`,
@@ -35,9 +42,39 @@ const PREDEFINED = new Set([
 /** JSONPath as EventBridge accepts it in InputPath and InputPathsMap: $, .name, [n] (not ['name']). */
 const JSON_PATH = /^\$(\.[^.[\]'"]+|\[\d+\])*$/;
 
+/** Services AWS invokes with the target's role, so a target of theirs must name one. */
+const ROLE_INVOKED = new Set([
+  'kinesis',
+  'states',
+  'ecs',
+  'batch',
+  'codebuild',
+  'codepipeline',
+  'firehose',
+  'glue',
+  'inspector',
+  'redshift',
+  'sagemaker',
+  'ssm',
+  'ssm-incidents',
+]);
+
 /** Problems the model cannot see, as AWS words them; null when the target is fine. */
 function checkTarget(t: Input): string | null {
   const id = t.Id as string;
+  const arn = parseArn(t.Arn as string);
+  if (arn === null || arn.service === '' || arn.resource === '') return MESSAGES.badArn(t.Arn as string);
+  if (arn.service === 'sqs' && arn.resource.endsWith('.fifo') && t.SqsParameters === undefined) {
+    return MESSAGES.fifoNeedsSqsParameters(id);
+  }
+  if (ROLE_INVOKED.has(arn.service) && t.RoleArn === undefined) return MESSAGES.roleRequired(t.Arn as string);
+  const dlq = (t.DeadLetterConfig as { Arn?: string } | undefined)?.Arn;
+  if (dlq !== undefined) {
+    const dlqArn = parseArn(dlq);
+    if (dlqArn === null) return MESSAGES.badArn(dlq);
+    if (dlqArn.service !== 'sqs') return MESSAGES.deadLetterService(dlqArn.service);
+    if (dlqArn.resource.endsWith('.fifo')) return MESSAGES.deadLetterFifo;
+  }
   const kinds = ['Input', 'InputPath', 'InputTransformer'].filter((k) => t[k] !== undefined);
   if (kinds.length > 1) return MESSAGES.oneInputKind(id);
   if (typeof t.Input === 'string') {
@@ -69,6 +106,11 @@ export function targetOperations(s: Services): Record<string, Handler> {
     async PutTargets(ctx, input) {
       const { rule } = await requireRule(s, ctx, { ...input, Name: input.Rule });
       const targets = (input.Targets as Input[]).map((t) => t as unknown as Target);
+      const seen = new Set<string>();
+      for (const t of targets) {
+        if (seen.has(t.Id)) throw new SwitchyardError('ValidationException', MESSAGES.duplicateId(t.Id));
+        seen.add(t.Id);
+      }
       for (const t of targets) {
         const problem = checkTarget(t as unknown as Input);
         if (problem !== null) throw new SwitchyardError('ValidationException', problem);
