@@ -208,14 +208,14 @@ export const COMPARE_THRESHOLD = 0.2;
  */
 export function formatComparison(now: Report, before: Report, threshold = COMPARE_THRESHOLD): string {
   const rows: string[][] = [];
-  const judge = (current: number | null, previous: number | null, higherIsBetter: boolean): string[] => {
-    if (current === null || previous === null || !(previous > 0)) return [fixed(previous), fixed(current), '-', ''];
+  const judge = (current: number | null, previous: number | null, higherIsBetter: boolean, digits = 2): string[] => {
+    if (current === null || previous === null || !(previous > 0)) return [fixed(previous, digits), fixed(current, digits), '-', ''];
     const change = current / previous - 1;
     const worse = higherIsBetter ? change < -threshold : change > threshold;
     const better = higherIsBetter ? change > threshold : change < -threshold;
     const percent = Math.round(change * 100);
     const shown = `${percent > 0 ? '+' : ''}${percent === 0 ? 0 : percent}%`;
-    return [fixed(previous), fixed(current), shown, worse ? 'WORSE' : better ? 'better' : ''];
+    return [fixed(previous, digits), fixed(current, digits), shown, worse ? 'WORSE' : better ? 'better' : ''];
   };
   for (const group of now.groups) {
     const old = before.groups.find((g) => g.name === group.name);
@@ -226,7 +226,7 @@ export function formatComparison(now: Report, before: Report, threshold = COMPAR
     const old = before.scaling.find((s) => s.kind === row.kind && s.rules === row.rules);
     if (old !== undefined) rows.push([`${row.kind} ${int(row.rules)} rules slowdown vs 10`, ...judge(row.slowdownVs10, old.slowdownVs10, false)]);
     if (old !== undefined && row.rules >= HEAP_MIN_RULES && row.heapBytesPerRule !== null && old.heapBytesPerRule !== null) {
-      rows.push([`${row.kind} ${int(row.rules)} rules heap B/rule`, ...judge(row.heapBytesPerRule, old.heapBytesPerRule, false)]);
+      rows.push([`${row.kind} ${int(row.rules)} rules heap B/rule`, ...judge(row.heapBytesPerRule, old.heapBytesPerRule, false, 0)]);
     }
   }
   return [
