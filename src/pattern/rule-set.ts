@@ -191,6 +191,9 @@ export class RuleSet {
 /** A leaf satisfying a condition from inside an array: its trail, copied. */
 type Trail = number[];
 
+/** Shared by conditions satisfied outside any array (never written: such a condition is free). */
+const NO_TRAILS: Trail[] = [];
+
 /**
  * The per-event bookkeeping of a match, reused across events. `epoch` stamps every entry written
  * for the current event; an entry with an older stamp counts as empty.
@@ -235,7 +238,7 @@ class Matching extends LeafCollector {
     if (this.condSeen[id] !== epoch) {
       this.condSeen[id] = epoch;
       this.condFree[id] = !inArray;
-      this.condTrails[id] = inArray ? [this.currentTrail()] : [];
+      this.condTrails[id] = inArray ? [this.currentTrail()] : NO_TRAILS;
       const cond = this.conditions[id] as Condition;
       if (cond.sort !== Sort.Value) return;
       const sub = cond.sub;
