@@ -12,30 +12,45 @@ let sequence = 0;
 const pool = Buffer.alloc(4096);
 let poolAt = pool.length;
 
-/** The 16 random hex digits after the version nibble group: the variant and 62 random bits. */
+/** Two hex digits for every byte value. */
+const HEX = Array.from({ length: 256 }, (_, n) => n.toString(16).padStart(2, '0'));
+
+function hex(byte: number): string {
+  return HEX[byte] as string;
+}
+
+/** The last two groups: the variant (10xx) and 62 random bits, as 4 + 12 hex digits. */
 function randomTail(): string {
   if (poolAt + 8 > pool.length) {
     randomFillSync(pool);
     poolAt = 0;
   }
-  const hi = pool.readUInt32BE(poolAt);
-  const lo = pool.readUInt32BE(poolAt + 4);
+  const p = pool;
+  const a = poolAt;
   poolAt += 8;
-  // Variant 10xx in the top bits of the 4th group.
-  const variant = (((hi >>> 16) & 0x3fff) | 0x8000).toString(16);
-  const rest = ((hi & 0xffff).toString(16).padStart(4, '0') + lo.toString(16).padStart(8, '0'));
-  return `${variant}-${rest}`;
+  return (
+    `${hex(((p[a] as number) & 0x3f) | 0x80)}${hex(p[a + 1] as number)}-` +
+    `${hex(p[a + 2] as number)}${hex(p[a + 3] as number)}${hex(p[a + 4] as number)}` +
+    `${hex(p[a + 5] as number)}${hex(p[a + 6] as number)}${hex(p[a + 7] as number)}`
+  );
 }
+
+/** The first groups for `lastMs`, "xxxxxxxx-xxxx-7", built once per millisecond. */
+let msPrefix = '';
 
 export function newEventId(now: number = Date.now()): string {
   if (now <= lastMs) {
     sequence = (sequence + 1) & 0xfff;
+    if (sequence === 0) msPrefix = '';
     if (sequence === 0) lastMs++;
   } else {
     lastMs = now;
     sequence = 0;
+    msPrefix = '';
   }
-  const ms = lastMs.toString(16).padStart(12, '0');
-  const seq = sequence.toString(16).padStart(3, '0');
-  return `${ms.slice(0, 8)}-${ms.slice(8)}-7${seq}-${randomTail()}`;
+  if (msPrefix === '') {
+    const ms = lastMs.toString(16).padStart(12, '0');
+    msPrefix = `${ms.slice(0, 8)}-${ms.slice(8)}-7`;
+  }
+  return `${msPrefix}${(sequence >>> 8).toString(16)}${hex(sequence & 0xff)}-${randomTail()}`;
 }

@@ -23,12 +23,15 @@ export function ipBits(text: string): IpPrefix | null {
   return v6Bits(text);
 }
 
+/** The 8-bit binary text of every byte value. */
+const BYTE_BITS = Array.from({ length: 256 }, (_, n) => n.toString(2).padStart(8, '0'));
+
 function v4Bits(m: RegExpExecArray): IpPrefix | null {
   let bits = '';
   for (let i = 1; i <= 4; i++) {
-    const n = Number(m[i]);
-    if (n > 255) return null;
-    bits += n.toString(2).padStart(8, '0');
+    const octet = BYTE_BITS[Number(m[i])];
+    if (octet === undefined) return null;
+    bits += octet;
   }
   return { version: 4, bits };
 }
