@@ -779,6 +779,23 @@ describe('permissions', () => {
 describe('PutEvents', () => {
   const entry = { Source: 'core.update-account-command', DetailType: 'core.update-account-command', Detail: '{"command": "update-account"}' };
 
+  it('a Time no date can hold is a per-entry error, never a server fault', async () => {
+    // Our wording (AWS's answer for such a timestamp is not recorded): see docs/notes/aws-eventbridge-api.md.
+    const res = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSEvents.PutEvents' },
+      body: JSON.stringify({ Entries: [{ ...entry, Time: 1e20 }, entry] }),
+    });
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as { FailedEntryCount: number; Entries: Record<string, string>[] };
+    assert.equal(body.FailedEntryCount, 1);
+    assert.deepEqual(body.Entries[0], {
+      ErrorCode: 'InvalidArgument',
+      ErrorMessage: 'Parameter Time is not valid. Reason: Time is out of range.',
+    });
+    assert.match(body.Entries[1]?.EventId ?? '', /^[0-9a-f-]{36}$/);
+  });
+
   it('1 to 10 entries: 0 and 11 are refused with the model validation message', async () => {
     await rejects(
       eb.send(new PutEventsCommand({ Entries: [] })),

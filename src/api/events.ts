@@ -25,6 +25,7 @@ export const DROPPED_NO_BUS = 'events-dropped-no-bus';
 
 export const MESSAGES = {
   tooLarge: 'Total size of the entries in the request is over the limit.',
+  badTime: 'Parameter Time is not valid. Reason: Time is out of range.',
   required: (name: string) => `Parameter ${name} is not valid. Reason: ${name} is a required argument.`,
   malformedDetail: 'Detail is malformed.',
   reservedSource: 'Not authorized for the source.',
@@ -58,14 +59,17 @@ function envelopeTime(ms: number): string {
   return lastSecondText;
 }
 
-/** The entry's Time in milliseconds: the JSON protocol sends epoch seconds. */
-function entryTime(v: unknown, now: number): number {
-  if (typeof v === 'number' && Number.isFinite(v)) return v * 1000;
-  if (typeof v === 'string') {
-    const t = Date.parse(v);
-    if (!Number.isNaN(t)) return t;
-  }
-  return now;
+/** Latest and earliest times a JavaScript Date holds, in milliseconds. */
+const MAX_TIME_MS = 8.64e15;
+
+/**
+ * The entry's Time in milliseconds (the JSON protocol sends epoch seconds; an RFC 3339 text is
+ * accepted too), `now` when absent, or null when it names no representable time.
+ */
+function entryTime(v: unknown, now: number): number | null {
+  if (v === undefined || v === null) return now;
+  const ms = typeof v === 'number' ? v * 1000 : typeof v === 'string' ? Date.parse(v) : Number.NaN;
+  return Number.isFinite(ms) && Math.abs(ms) <= MAX_TIME_MS ? ms : null;
 }
 
 export function eventOperations(s: Services): Record<string, Handler> {
@@ -104,12 +108,18 @@ export function eventOperations(s: Services): Record<string, Handler> {
         const busName = entry.EventBusName as string | undefined;
         let bus = buses.get(busName);
         if (bus === undefined) buses.set(busName, (bus = await busFor(ctx, busName)));
+        const time = entryTime(entry.Time, now);
+        if (time === null) {
+          results.push({ ErrorCode: 'InvalidArgument', ErrorMessage: MESSAGES.badTime });
+          continue;
+        }
         const id = s.newId();
-        const head = envelopeHead(entry, id, ctx.caller.account, bus?.region ?? ctx.caller.region, entryTime(entry.Time, now));
+        const head = envelopeHead(entry, id, ctx.caller.account, bus?.region ?? ctx.caller.region, time);
         const detail = entry.Detail as string;
         let routes;
         try {
-          routes = s.router.route(bus ?? ctx.caller, bus?.name ?? '', head, detail);
+          // On a bus that does not exist the event is dropped, but its Detail is still checked.
+          routes = bus === null ? s.router.check(head, detail) : s.router.route(bus, bus.name, head, detail);
         } catch (err) {
           if (!(err instanceof EventSyntaxError)) throw err;
           results.push({ ErrorCode: 'MalformedDetail', ErrorMessage: MESSAGES.malformedDetail });

@@ -90,6 +90,12 @@ export class Router {
     return key === undefined ? undefined : this.buses.get(key)?.targets.get(ruleArn);
   }
 
+  /** Check that `detail` is one JSON object, as `route` does, for an event no rule will see. */
+  check(head: Record<string, unknown>, detail: string): Route[] {
+    NO_RULES.matchWithBody(head, 'detail', detail);
+    return [];
+  }
+
   /**
    * The rules of the bus that an event matches, with their targets. The event is given as its
    * envelope members without `detail` (`head`) and the Detail's JSON text, which is read once,
@@ -97,10 +103,7 @@ export class Router {
    */
   route(scope: Scope, busName: string, head: Record<string, unknown>, detail: string): Route[] {
     const b = this.buses.get(busKey(scope, busName));
-    if (b === undefined) {
-      NO_RULES.matchWithBody(head, 'detail', detail);
-      return [];
-    }
+    if (b === undefined) return this.check(head, detail);
     return b.ruleSet.matchWithBody(head, 'detail', detail).map((ruleArn) => ({
       ruleArn,
       targets: [...(b.targets.get(ruleArn)?.values() ?? [])],
