@@ -11,6 +11,8 @@ import { policyAllows } from '../domain/policy.js';
 import type { Handler, RequestContext } from '../http/server.js';
 import type { Input } from './input.js';
 import { decodeToken, epochSeconds, optNumber, optObject, optString, page, reqString } from './input.js';
+import { EVENTS_MODEL } from './models/events.generated.js';
+import { pruneToShape } from './prune.js';
 import type { Services } from './services.js';
 
 export const MESSAGES = {
@@ -84,7 +86,9 @@ function describe(bus: EventBus): Record<string, unknown> {
 function optionalFields(input: Input): Pick<EventBus, 'description' | 'kmsKeyIdentifier' | 'deadLetterConfig'> {
   const description = optString(input, 'Description');
   const kmsKeyIdentifier = optString(input, 'KmsKeyIdentifier');
-  const deadLetterConfig = optObject(input, 'DeadLetterConfig') as EventBus['deadLetterConfig'];
+  const given = optObject(input, 'DeadLetterConfig');
+  const deadLetterConfig =
+    given === undefined ? undefined : (pruneToShape(EVENTS_MODEL, 'DeadLetterConfig', given) as EventBus['deadLetterConfig']);
   return {
     ...(description === undefined ? {} : { description }),
     ...(kmsKeyIdentifier === undefined ? {} : { kmsKeyIdentifier }),

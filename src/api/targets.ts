@@ -9,6 +9,8 @@ import type { Target } from '../domain/model.js';
 import type { Handler } from '../http/server.js';
 import type { Input } from './input.js';
 import { decodeToken, optNumber, optString, page } from './input.js';
+import { EVENTS_MODEL } from './models/events.generated.js';
+import { pruneToShape } from './prune.js';
 import { requireRule } from './rules.js';
 import type { Services } from './services.js';
 
@@ -105,7 +107,7 @@ export function targetOperations(s: Services): Record<string, Handler> {
   return {
     async PutTargets(ctx, input) {
       const { rule } = await requireRule(s, ctx, { ...input, Name: input.Rule });
-      const targets = (input.Targets as Input[]).map((t) => t as unknown as Target);
+      const targets = (input.Targets as Input[]).map((t) => pruneToShape(EVENTS_MODEL, 'Target', t) as Target);
       const seen = new Set<string>();
       for (const t of targets) {
         if (seen.has(t.Id)) throw new SwitchyardError('ValidationException', MESSAGES.duplicateId(t.Id));

@@ -204,6 +204,9 @@ function scalarMismatch(type: ShapeType, value: unknown, castToString: boolean):
       break;
     case 'integer':
     case 'long':
+      // A decimal is no integer: Jackson refuses DECIMAL_VALUE for an Integer member.
+      if (typeof value === 'number' && Number.isInteger(value)) return null;
+      break;
     case 'float':
     case 'double':
       if (typeof value === 'number') return null;
@@ -344,7 +347,8 @@ function visitValue(
       const memberName = childShape(shape.member, shapeName, 'member');
       const elements = value as unknown[];
       if (isAggregate(shapeOf(model, memberName).type)) {
-        elements.forEach((element, i) => visitValue(model, out, memberName, element, `${path}.${i + 1}.member`, false));
+        // A null element is reported like a missing required member.
+        elements.forEach((element, i) => visitValue(model, out, memberName, element, `${path}.${i + 1}.member`, true));
       } else {
         collectionRule(model, out, shapeName, value, path, memberName, elements, 'Member must satisfy constraint');
       }

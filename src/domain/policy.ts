@@ -24,11 +24,17 @@ export interface PolicyDocument {
   readonly Statement: readonly Statement[];
 }
 
+/** Parse a policy document; throws SyntaxError unless it is an object whose statements are objects. */
 export function parsePolicy(text: string | undefined): PolicyDocument {
   if (text === undefined) return { Version: '2012-10-17', Statement: [] };
-  const doc = JSON.parse(text) as Partial<PolicyDocument> & { Statement?: Statement | Statement[] };
-  const statements = doc.Statement === undefined ? [] : Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement];
-  return { Version: doc.Version ?? '2012-10-17', Statement: statements };
+  const doc: unknown = JSON.parse(text);
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new SyntaxError('a policy is a JSON object');
+  const { Version, Statement } = doc as { Version?: unknown; Statement?: unknown };
+  const statements = Statement === undefined ? [] : Array.isArray(Statement) ? Statement : [Statement];
+  if (!statements.every((st) => st !== null && typeof st === 'object' && !Array.isArray(st))) {
+    throw new SyntaxError('policy statements are JSON objects');
+  }
+  return { Version: typeof Version === 'string' ? Version : '2012-10-17', Statement: statements as Statement[] };
 }
 
 function list<T>(v: T | readonly T[] | undefined): readonly T[] {

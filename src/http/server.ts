@@ -69,6 +69,11 @@ export function createEdge(opts: EdgeOptions): Server {
     });
   });
   server.keepAliveTimeout = 65_000;
+  // A request node cannot parse (bad method, malformed headers) gets a 400, never a silent close.
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
+  });
   return server;
 }
 
@@ -163,7 +168,13 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer | null> {
   });
 }
 
-/** The body must be a JSON object; AWS answers anything else with a bare SerializationException. */
+/** Deepest nesting of objects and arrays accepted in a request body (AWS's inputs need < 10). */
+const MAX_INPUT_DEPTH = 64;
+
+/**
+ * The body must be a JSON object, nested at most MAX_INPUT_DEPTH deep; AWS answers anything else
+ * with a bare SerializationException.
+ */
 function decodeInput(body: Buffer): Record<string, unknown> {
   let parsed: unknown;
   try {
@@ -171,10 +182,22 @@ function decodeInput(body: Buffer): Record<string, unknown> {
   } catch {
     throw new SwitchyardError('SerializationException', '');
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || tooDeep(parsed)) {
     throw new SwitchyardError('SerializationException', '');
   }
   return parsed as Record<string, unknown>;
+}
+
+/** Whether a parsed value nests deeper than MAX_INPUT_DEPTH (walked without recursion). */
+function tooDeep(root: object): boolean {
+  const stack: [unknown, number][] = [[root, 1]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop() as [unknown, number];
+    if (value === null || typeof value !== 'object') continue;
+    if (depth > MAX_INPUT_DEPTH) return true;
+    for (const child of Object.values(value)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 /** AWS's JSON error body; an error AWS sends without a message (e.g. UnknownOperation) has none. */

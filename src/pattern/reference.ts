@@ -19,15 +19,21 @@ export interface FlatLeaf {
   readonly trail: readonly (readonly [number, number])[];
 }
 
+/** Deepest nesting read, as the event scanner (flatten.ts); deeper events are refused. */
+export const MAX_EVENT_DEPTH = 1000;
+
+export class EventTooDeepError extends Error {}
+
 export function flattenEvent(event: unknown): Map<string, FlatLeaf[]> {
   const out = new Map<string, FlatLeaf[]>();
   let arrays = 0;
-  const visit = (v: unknown, path: string, trail: (readonly [number, number])[]): void => {
+  const visit = (v: unknown, path: string, trail: (readonly [number, number])[], depth = 0): void => {
+    if (depth > MAX_EVENT_DEPTH) throw new EventTooDeepError('the event nests too deep');
     if (Array.isArray(v)) {
       const id = arrays++;
-      v.forEach((el, i) => visit(el, path, [...trail, [id, i]]));
+      v.forEach((el, i) => visit(el, path, [...trail, [id, i]], depth + 1));
     } else if (v !== null && typeof v === 'object') {
-      for (const [k, child] of Object.entries(v)) visit(child, path === '' ? k : `${path}.${k}`, trail);
+      for (const [k, child] of Object.entries(v)) visit(child, path === '' ? k : `${path}.${k}`, trail, depth + 1);
     } else if (path !== '') {
       let leaves = out.get(path);
       if (leaves === undefined) out.set(path, (leaves = []));

@@ -5,7 +5,7 @@
 import { EventValidationError } from './errors.js';
 import { parsePattern } from './parse.js';
 import type { PatternOptions } from './parse.js';
-import { matchesReference } from './reference.js';
+import { EventTooDeepError, matchesReference } from './reference.js';
 
 export const REQUIRED_EVENT_FIELDS = ['id', 'account', 'source', 'time', 'region', 'detail-type'] as const;
 
@@ -18,5 +18,11 @@ export function testEventPattern(eventText: string, patternText: string, options
   }
   if (event === null || typeof event !== 'object' || Array.isArray(event)) throw new EventValidationError();
   for (const name of REQUIRED_EVENT_FIELDS) if (!Object.hasOwn(event, name)) throw new EventValidationError();
-  return matchesReference(parsePattern(patternText, options), event);
+  const pattern = parsePattern(patternText, options);
+  try {
+    return matchesReference(pattern, event);
+  } catch (e) {
+    if (e instanceof EventTooDeepError) throw new EventValidationError();
+    throw e;
+  }
 }
