@@ -10,7 +10,7 @@ import type { EventBus, Scope, Tag } from '../domain/model.js';
 import { policyAllows } from '../domain/policy.js';
 import type { Handler, RequestContext } from '../http/server.js';
 import type { Input } from './input.js';
-import { decodeToken, epochSeconds, optNumber, optObject, optString, page, reqString } from './input.js';
+import { decodeToken, definedOnly, epochSeconds, optNumber, optObject, optString, page, reqString } from './input.js';
 import { EVENTS_MODEL } from './models/events.generated.js';
 import { pruneToShape } from './prune.js';
 import type { Services } from './services.js';
@@ -71,16 +71,16 @@ export async function requireBus(s: Services, ctx: RequestContext, nameOrArn: st
 }
 
 function describe(bus: EventBus): Record<string, unknown> {
-  return {
+  return definedOnly({
     Name: bus.name,
     Arn: bus.arn,
-    ...(bus.description === undefined ? {} : { Description: bus.description }),
-    ...(bus.kmsKeyIdentifier === undefined ? {} : { KmsKeyIdentifier: bus.kmsKeyIdentifier }),
-    ...(bus.deadLetterConfig === undefined ? {} : { DeadLetterConfig: bus.deadLetterConfig }),
-    ...(bus.policy === undefined ? {} : { Policy: bus.policy }),
+    Description: bus.description,
+    KmsKeyIdentifier: bus.kmsKeyIdentifier,
+    DeadLetterConfig: bus.deadLetterConfig,
+    Policy: bus.policy,
     CreationTime: epochSeconds(bus.createdAt),
     LastModifiedTime: epochSeconds(bus.modifiedAt),
-  };
+  });
 }
 
 function optionalFields(input: Input): Pick<EventBus, 'description' | 'kmsKeyIdentifier' | 'deadLetterConfig'> {
@@ -118,12 +118,12 @@ export function busOperations(s: Services): Record<string, Handler> {
       if (!(await s.store.insertBus(bus))) throw new SwitchyardError('ResourceAlreadyExistsException', MESSAGES.busExists(name));
       const tags = (input.Tags as Tag[] | undefined) ?? [];
       if (tags.length > 0) await s.store.putTags(bus.arn, tags);
-      return {
+      return definedOnly({
         EventBusArn: bus.arn,
-        ...(bus.description === undefined ? {} : { Description: bus.description }),
-        ...(bus.kmsKeyIdentifier === undefined ? {} : { KmsKeyIdentifier: bus.kmsKeyIdentifier }),
-        ...(bus.deadLetterConfig === undefined ? {} : { DeadLetterConfig: bus.deadLetterConfig }),
-      };
+        Description: bus.description,
+        KmsKeyIdentifier: bus.kmsKeyIdentifier,
+        DeadLetterConfig: bus.deadLetterConfig,
+      });
     },
 
     async DescribeEventBus(ctx, input) {
@@ -154,14 +154,13 @@ export function busOperations(s: Services): Record<string, Handler> {
       const bus = await requireBus(s, ctx, optString(input, 'Name'));
       const updated: EventBus = { ...bus, ...optionalFields(input), modifiedAt: s.now() };
       await s.store.updateBus(updated);
-      const d = describe(updated);
-      return {
-        Arn: d.Arn,
-        Name: d.Name,
-        ...(d.KmsKeyIdentifier === undefined ? {} : { KmsKeyIdentifier: d.KmsKeyIdentifier }),
-        ...(d.Description === undefined ? {} : { Description: d.Description }),
-        ...(d.DeadLetterConfig === undefined ? {} : { DeadLetterConfig: d.DeadLetterConfig }),
-      };
+      return definedOnly({
+        Arn: updated.arn,
+        Name: updated.name,
+        KmsKeyIdentifier: updated.kmsKeyIdentifier,
+        Description: updated.description,
+        DeadLetterConfig: updated.deadLetterConfig,
+      });
     },
 
     async DeleteEventBus(ctx, input) {

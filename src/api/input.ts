@@ -31,6 +31,13 @@ export function optArray(input: Input, name: string): unknown[] | undefined {
   return Array.isArray(v) ? v : undefined;
 }
 
+/** A response object without its undefined members (AWS leaves absent optional fields out). */
+export function definedOnly(members: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(members)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
 /** Epoch milliseconds as the JSON protocols send timestamps: epoch seconds. */
 export function epochSeconds(ms: number): number {
   return Math.floor(ms / 1000);

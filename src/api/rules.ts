@@ -9,7 +9,7 @@ import type { EventBus, Rule, RuleState, Tag } from '../domain/model.js';
 import type { Handler, RequestContext } from '../http/server.js';
 import { requireBus } from './buses.js';
 import type { Input } from './input.js';
-import { decodeToken, optNumber, optString, page, reqString } from './input.js';
+import { decodeToken, definedOnly, optNumber, optString, page, reqString } from './input.js';
 import { isValidSchedule } from './schedule.js';
 import type { Services } from './services.js';
 
@@ -31,17 +31,17 @@ export async function requireRule(s: Services, ctx: RequestContext, input: Input
 }
 
 function listed(rule: Rule): Record<string, unknown> {
-  return {
+  return definedOnly({
     Name: rule.name,
     Arn: rule.arn,
-    ...(rule.eventPattern === undefined ? {} : { EventPattern: rule.eventPattern }),
+    EventPattern: rule.eventPattern,
     State: rule.state,
-    ...(rule.description === undefined ? {} : { Description: rule.description }),
-    ...(rule.scheduleExpression === undefined ? {} : { ScheduleExpression: rule.scheduleExpression }),
-    ...(rule.roleArn === undefined ? {} : { RoleArn: rule.roleArn }),
-    ...(rule.managedBy === undefined ? {} : { ManagedBy: rule.managedBy }),
+    Description: rule.description,
+    ScheduleExpression: rule.scheduleExpression,
+    RoleArn: rule.roleArn,
+    ManagedBy: rule.managedBy,
     EventBusName: rule.eventBusName,
-  };
+  });
 }
 
 export function ruleOperations(s: Services): Record<string, Handler> {

@@ -35,7 +35,7 @@ function randomTail(): string {
   );
 }
 
-/** The first groups for `lastMs`, "xxxxxxxx-xxxx-7", built once per millisecond. */
+/** The groups before the sequence for `lastMs` (e.g. "01a21c75-4bd0-7"), built once per millisecond. */
 let msPrefix = '';
 
 export function newEventId(now: number = Date.now()): string {
