@@ -15,10 +15,15 @@ export interface Route {
   readonly targets: readonly Target[];
 }
 
+interface RuleTargets {
+  readonly byId: Map<string, Target>;
+  list: readonly Target[];
+}
+
 interface BusRules {
   readonly ruleSet: RuleSet;
-  /** Rule ARN -> targets by id. */
-  readonly targets: Map<string, Map<string, Target>>;
+  /** Rule ARN -> its targets by id, and the same as a list (what `route` hands out). */
+  readonly targets: Map<string, RuleTargets>;
 }
 
 /** Validates a Detail for a bus that has no rules. */
@@ -53,7 +58,7 @@ export class Router {
     const key = busKey(rule, rule.eventBusName);
     this.ruleBus.set(rule.arn, key);
     const b = this.bus(key);
-    if (!b.targets.has(rule.arn)) b.targets.set(rule.arn, new Map());
+    if (!b.targets.has(rule.arn)) b.targets.set(rule.arn, { byId: new Map(), list: [] });
     if (isEnabled(rule) && rule.eventPattern !== undefined) b.ruleSet.add(rule.arn, this.compile(rule.eventPattern));
     else b.ruleSet.remove(rule.arn);
   }
@@ -76,16 +81,20 @@ export class Router {
   }
 
   putTargets(ruleArn: string, targets: readonly Target[]): void {
-    const byId = this.targetsOf(ruleArn);
-    if (byId !== undefined) for (const t of targets) byId.set(t.Id, t);
+    const of = this.targetsOf(ruleArn);
+    if (of === undefined) return;
+    for (const t of targets) of.byId.set(t.Id, t);
+    of.list = [...of.byId.values()];
   }
 
   removeTargets(ruleArn: string, ids: readonly string[]): void {
-    const byId = this.targetsOf(ruleArn);
-    if (byId !== undefined) for (const id of ids) byId.delete(id);
+    const of = this.targetsOf(ruleArn);
+    if (of === undefined) return;
+    for (const id of ids) of.byId.delete(id);
+    of.list = [...of.byId.values()];
   }
 
-  private targetsOf(ruleArn: string): Map<string, Target> | undefined {
+  private targetsOf(ruleArn: string): RuleTargets | undefined {
     const key = this.ruleBus.get(ruleArn);
     return key === undefined ? undefined : this.buses.get(key)?.targets.get(ruleArn);
   }
@@ -106,7 +115,7 @@ export class Router {
     if (b === undefined) return this.check(head, detail);
     return b.ruleSet.matchWithBody(head, 'detail', detail).map((ruleArn) => ({
       ruleArn,
-      targets: [...(b.targets.get(ruleArn)?.values() ?? [])],
+      targets: b.targets.get(ruleArn)?.list ?? [],
     }));
   }
 }
