@@ -150,7 +150,7 @@ class Scanner {
       const end = skipStringBody(this.s, start);
       if (end < 0) this.failAt(-end - 1, 'invalid string');
       let child: PathNode | undefined;
-      if (few !== null && !sawEscape) {
+      if (few !== null && !sawEscape && !sawDot) {
         // Compare the key in place: [start, end - 1) holds it, quotes excluded.
         const length = end - 1 - start;
         for (const [key, next] of few) {
@@ -423,6 +423,8 @@ class Scanner {
 
 /** Whether the last string skipStringBody read had an escape (so its text differs from its source). */
 let sawEscape = false;
+/** Whether the last string skipStringBody read had a dot (a key that may span several path segments). */
+let sawDot = false;
 
 /**
  * Skip a string body from `i` (just after the opening quote): the index after the closing quote,
@@ -431,9 +433,14 @@ let sawEscape = false;
 function skipStringBody(s: string, from: number): number {
   const n = s.length;
   sawEscape = false;
+  sawDot = false;
   for (let i = from; i < n; i++) {
     const c = s.charCodeAt(i);
     if (c === 0x22) return i + 1;
+    if (c === 0x2e) {
+      sawDot = true;
+      continue;
+    }
     if (c === 0x5c) {
       sawEscape = true;
       const e = s.charCodeAt(++i);

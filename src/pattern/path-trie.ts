@@ -22,8 +22,9 @@ export class PathNode {
   /** Keys (single or dotted runs of segments) to the nodes below; null for a leaf-only node. */
   children: Map<string, PathNode> | null = null;
   /**
-   * The same keys as a list, when there are few: the text scanner compares a key in place against
-   * each (no string is built for keys that lead nowhere, which is most of them).
+   * The keys without a dot, as a list, when there are few: the text scanner compares an event key
+   * that has no dot in place against each (no string is built for keys that lead nowhere, which
+   * is most of them); a key with a dot is looked up in `children`.
    */
   few: readonly (readonly [string, PathNode])[] | null = null;
   /** The field whose path ends here, if some rule names this exact path. */
@@ -31,7 +32,7 @@ export class PathNode {
 }
 
 /** Up to this many keys, a node's keys are compared in place rather than looked up. */
-const FEW_CHILDREN = 8;
+const FEW_CHILDREN = 16;
 
 export function buildPathTrie(fields: Iterable<FieldIndex>): PathNode {
   const root = new PathNode();
@@ -53,7 +54,9 @@ export function buildPathTrie(fields: Iterable<FieldIndex>): PathNode {
     nodeFor(field.path).field = field;
   }
   for (const node of nodes.values()) {
-    if (node.children !== null && node.children.size <= FEW_CHILDREN) node.few = [...node.children];
+    if (node.children === null) continue;
+    const plain = [...node.children].filter(([key]) => !key.includes('.'));
+    if (plain.length <= FEW_CHILDREN) node.few = plain;
   }
   return root;
 }
