@@ -5,14 +5,12 @@
 // rule). Three kill/restart cycles on one data directory; the check after each covers every event
 // acknowledged so far.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, test } from 'node:test';
 
 import { EventBridgeClient, PutEventsCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import Database from 'better-sqlite3';
 
-import { assertNoServersLeft, removeDataDir, startServer } from './helpers/server.js';
+import { assertNoServersLeft, openDatabase, removeDataDir, startServer } from './helpers/server.js';
 import type { ServerProcess } from './helpers/server.js';
 
 const ACCOUNT = '000000000000';
@@ -95,7 +93,7 @@ async function loadAndKill(server: ServerProcess, acked: Acked[]): Promise<{ req
 
 /** Every acknowledged event is stored with its envelope and exactly its two owed deliveries. */
 function verifyStore(dataDir: string, acked: readonly Acked[]): { stored: number } {
-  const db = new Database(join(dataDir, 'switchyard.db'), { readonly: true, fileMustExist: true });
+  const db = openDatabase(dataDir);
   try {
     const getEvent = db.prepare('SELECT id, account, region, bus, envelope FROM events WHERE id = ?');
     const deliveriesOf = db.prepare('SELECT rule_arn, target_id, target_arn, state FROM deliveries WHERE event_id = ? ORDER BY target_id');

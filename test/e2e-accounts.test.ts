@@ -4,7 +4,6 @@
 // refused until the bus owner's PutPermission allows it, and refused again after RemovePermission.
 // Events are read back from the server's SQLite file, opened read-only.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import {
@@ -24,10 +23,10 @@ import {
   RemovePermissionCommand,
 } from '@aws-sdk/client-eventbridge';
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 
 import { rejects, stopAndCheck } from './helpers/aws.js';
-import { startServer } from './helpers/server.js';
+import { openDatabase, startServer } from './helpers/server.js';
 import type { ServerProcess } from './helpers/server.js';
 
 const REGION = 'us-east-1';
@@ -85,7 +84,7 @@ async function expectRefused(p: Promise<unknown>, what: string, leaks: string[])
 }
 
 function store(): Database.Database {
-  db ??= new Database(join(server.dataDir, 'switchyard.db'), { readonly: true, fileMustExist: true });
+  db ??= openDatabase(server.dataDir);
   return db;
 }
 

@@ -7,7 +7,6 @@
 // against AWS, or real AWS output someone published). Assertions without such a note pin what
 // Switchyard answers where AWS's answer is not recorded anywhere we could find.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import {
@@ -36,10 +35,10 @@ import {
   UpdateEventBusCommand,
 } from '@aws-sdk/client-eventbridge';
 import type { PutEventsRequestEntry, Target } from '@aws-sdk/client-eventbridge';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 
 import { rejects, stopAndCheck } from './helpers/aws.js';
-import { startServer } from './helpers/server.js';
+import { openDatabase, startServer } from './helpers/server.js';
 import type { ServerProcess } from './helpers/server.js';
 
 const ACCOUNT = '000000000000';
@@ -95,7 +94,7 @@ function times<T extends object>(o: T): T {
 }
 
 function store(): Database.Database {
-  db ??= new Database(join(server.dataDir, 'switchyard.db'), { readonly: true, fileMustExist: true });
+  db ??= openDatabase(server.dataDir);
   return db;
 }
 

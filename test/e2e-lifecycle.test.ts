@@ -14,9 +14,8 @@ import { performance } from 'node:perf_hooks';
 import { after, describe, it } from 'node:test';
 
 import { DescribeEventBusCommand, EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import Database from 'better-sqlite3';
 
-import { assertNoServersLeft, BIN, freshDataDir, removeDataDir, startServer } from './helpers/server.js';
+import { assertNoServersLeft, BIN, freshDataDir, openDatabase, removeDataDir, startServer, untilListening } from './helpers/server.js';
 import type { ServerProcess } from './helpers/server.js';
 
 /** How long after its last in-flight request finished a stopping server may take to exit. */
@@ -103,17 +102,8 @@ async function spawnServe(args: readonly string[], env: NodeJS.ProcessEnv): Prom
   const child = spawn(process.execPath, [BIN, 'serve', ...args], { cwd: tempDir(), env, stdio: ['ignore', 'ignore', 'pipe'] });
   spawned.add(child);
   child.once('exit', () => spawned.delete(child));
-  let stderr = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (chunk: string) => {
-      stderr += chunk;
-      const m = /"msg":"listening","url":"([^"]+)"/.exec(stderr);
-      if (m !== null) resolve(m[1] as string);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code} before listening:\n${stderr}`)));
-  });
-  return { url, port: Number(new URL(url).port), child, stderr: () => stderr };
+  const { url, stderr } = await untilListening(child);
+  return { url, port: Number(new URL(url).port), child, stderr };
 }
 
 async function stopSpawned(s: Spawned): Promise<void> {
@@ -206,7 +196,7 @@ async function holdPutEvents(port: number, agent: http.Agent, detail: Record<str
 
 /** The stored envelope of each id (undefined when missing), read after the server exited. */
 function storedEnvelopes(dataDir: string, ids: readonly string[]): Map<string, Record<string, unknown> | undefined> {
-  const db = new Database(join(dataDir, 'switchyard.db'), { readonly: true, fileMustExist: true });
+  const db = openDatabase(dataDir);
   try {
     const get = db.prepare('SELECT envelope FROM events WHERE id = ?');
     return new Map(

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 export const BIN = join(REPO, 'bin', 'switchyard.js');
@@ -44,35 +45,48 @@ export async function startServer(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
-  let stderr = '';
   const exited = new Promise<number | null>((resolve) => {
     child.once('exit', (code) => {
       running.delete(child);
       resolve(code);
     });
   });
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (chunk: string) => {
-      stderr += chunk;
-      const m = /"msg":"listening","url":"([^"]+)"/.exec(stderr);
-      if (m !== null) resolve(m[1] as string);
-    });
-    void exited.then((code) => reject(new Error(`server exited with ${code} before listening:\n${stderr}`)));
-  });
+  const { url, stderr } = await untilListening(child);
   child.stdout?.resume();
   return {
     url,
     port: Number(new URL(url).port),
     dataDir,
     process: child,
-    stderr: () => stderr,
+    stderr,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill(signal);
       return exited;
     },
   };
+}
+
+/**
+ * Wait until a `serve` process logs the URL it listens on; fails with its stderr if it exits first.
+ * `stderr()` keeps collecting what the process writes afterwards.
+ */
+export function untilListening(child: ChildProcess): Promise<{ url: string; stderr: () => string }> {
+  let text = '';
+  return new Promise((resolve, reject) => {
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (chunk: string) => {
+      text += chunk;
+      const m = /"msg":"listening","url":"([^"]+)"/.exec(text);
+      if (m !== null) resolve({ url: m[1] as string, stderr: () => text });
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code} before listening:\n${text}`)));
+  });
+}
+
+/** The data directory's database, read-only (WAL lets a test read it while the server runs). */
+export function openDatabase(dataDir: string): Database.Database {
+  return new Database(join(dataDir, 'switchyard.db'), { readonly: true, fileMustExist: true });
 }
 
 /** Fail (and clean up) when a test left a server process running. */
