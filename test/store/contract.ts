@@ -545,6 +545,24 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>, ca
         assert.deepEqual(await s.deliveriesOf('e1'), [owed('e1', R1, 't1')]);
       });
 
+      check('a large batch keeps every event exactly: its scope, non-ASCII text, an empty traceHeader, its deliveries', async (s) => {
+        const scopes = [A, B, A, C, A];
+        const batch = Array.from({ length: 41 }, (_, i) => {
+          const id = `big-${i}`;
+          const e = event(id, scopes[i % scopes.length], {
+            envelope: `{"id":"${id}","detail":{"text":"Grüße 注文 🚚 \u0000 ${'x'.repeat(i * 37)}"}}`,
+            ...(i % 3 === 0 ? { traceHeader: i % 2 === 0 ? '' : `Root=${i}` } : {}),
+          });
+          return accepted(e, ...Array.from({ length: i % 4 }, (_, k) => owed(id, k % 2 === 0 ? R1 : R2, `t${k}`)));
+        });
+        await s.appendEvents(batch);
+        assert.equal(await s.countEvents(), batch.length);
+        for (const { event: e, deliveries } of batch) {
+          assert.deepEqual(await s.getEvent(e.id), e);
+          assert.deepEqual(sortedDeliveries(await s.deliveriesOf(e.id)), sortedDeliveries(deliveries));
+        }
+      });
+
       check('countEvents counts the events of every scope; each keeps its scope', async (s) => {
         assert.equal(await s.countEvents(), 0);
         await s.appendEvents([accepted(event('a', A)), accepted(event('b', B)), accepted(event('c', C))]);

@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 import type { AcceptedEvent, EventBus, OwedDelivery, Rule, Scope, StoredEvent, Tag, Target } from '../../domain/model.js';
 import type { Page, Store } from '../port.js';
 import { configureConnection } from './connection.js';
-import { flatten } from './writer-protocol.js';
+import { encodeBatch } from './writer-protocol.js';
 import type { WriteReply, WriteRequest } from './writer-protocol.js';
 import { MIGRATIONS } from './migrations.js';
 
@@ -80,12 +80,11 @@ class EventWriter {
     this.worker.on('exit', () => this.failAll(new Error('the event writer stopped')));
   }
 
-  write(batch: readonly AcceptedEvent[]): Promise<void> {
+  write(batch: readonly AcceptedEvent[], destination: (d: OwedDelivery) => number): Promise<void> {
+    const request: WriteRequest = encodeBatch(++this.seq, batch, destination);
     return new Promise((resolve, reject) => {
-      const seq = ++this.seq;
-      this.pending.set(seq, { resolve, reject });
-      const request: WriteRequest = { seq, batch: flatten(batch) };
-      this.worker.postMessage(request);
+      this.pending.set(request.seq, { resolve, reject });
+      this.worker.postMessage(request, [request.bytes]);
     });
   }
 
@@ -108,6 +107,13 @@ export class SqliteStore implements Store {
   private readonly checkpointer: Worker;
   /** Buses by scope and name, as read (undefined: known not to exist). */
   private readonly buses = new Map<string, EventBus | undefined>();
+  /**
+   * Destination numbers (table `destinations`), by rule ARN then target id, with the target ARN
+   * they were numbered for. A destination is numbered once and never renumbered, so the cache
+   * never goes stale; nested maps look up the router's own strings without building a key.
+   */
+  private readonly destinations = new Map<string, Map<string, { targetArn: string; id: number }>>();
+  private readonly destination = (d: OwedDelivery): number => this.destinationOf(d);
   private readonly sql;
 
   constructor(db: Database.Database, writer: EventWriter, checkpointer: Worker) {
@@ -166,6 +172,10 @@ export class SqliteStore implements Store {
          FROM events e JOIN owed o ON o.event = e.rowid JOIN destinations d ON d.id = o.destination
          WHERE e.id = ? ORDER BY d.rule_arn, d.target_id`,
       ),
+      /** rule_arn, target_id, target_arn */
+      insertDestination: p('INSERT OR IGNORE INTO destinations (rule_arn, target_id, target_arn) VALUES (?, ?, ?)'),
+      /** rule_arn, target_id, target_arn */
+      findDestination: p('SELECT id FROM destinations WHERE rule_arn = ? AND target_id = ? AND target_arn = ?'),
       countEvents: p('SELECT count(*) AS n FROM events'),
       /** account, region, name, n */
       addToCounter: p(
@@ -295,7 +305,19 @@ export class SqliteStore implements Store {
 
   /** Committed by the event writer's connection, off the main thread (event-writer.ts). */
   async appendEvents(batch: readonly AcceptedEvent[]): Promise<void> {
-    if (batch.length > 0) await this.writer.write(batch);
+    if (batch.length > 0) await this.writer.write(batch, this.destination);
+  }
+
+  /** The number of a delivery's destination, numbered (committed on this connection) when new. */
+  private destinationOf(d: OwedDelivery): number {
+    let byTarget = this.destinations.get(d.ruleArn);
+    if (byTarget === undefined) this.destinations.set(d.ruleArn, (byTarget = new Map()));
+    const known = byTarget.get(d.targetId);
+    if (known !== undefined && known.targetArn === d.targetArn) return known.id;
+    this.sql.insertDestination.run(d.ruleArn, d.targetId, d.targetArn);
+    const id = (this.sql.findDestination.get(d.ruleArn, d.targetId, d.targetArn) as { id: number }).id;
+    byTarget.set(d.targetId, { targetArn: d.targetArn, id });
+    return id;
   }
 
   async getEvent(id: string): Promise<StoredEvent | undefined> {
