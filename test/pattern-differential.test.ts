@@ -4,8 +4,10 @@
 // vocabulary (fields a, b, c; a handful of strings, numbers, literals and IP addresses), so that
 // matches are frequent and every operator meets values that sit on its boundaries. The indexed
 // RuleSet must then answer exactly what the plain reference evaluator `matchesReference` answers,
-// rule by rule, for `matchEvent` (parsed event) and `matchJson` (event text), before and after
-// rules are removed, replaced and added.
+// rule by rule, for `matchEvent` (parsed event), `matchJson` (event text) and `matchWithBody`
+// (members parsed, one object member as text, as PutEvents matches), before and after rules are
+// removed, replaced and added. One field is named `source`, so patterns with exact source lists
+// land in the RuleSet's per-source partitions and the rest in its general one.
 //
 // Numbers are generated together with the text they are written with (300 as "300", "300.0",
 // "3e2", ...), and documents are sometimes written with \u escapes and extra whitespace, so the
@@ -95,7 +97,8 @@ function toText(doc: Doc, style: Style): string {
 // ---------------------------------------------------------------------------------------------
 // Vocabulary
 
-const FIELDS = ['a', 'b', 'c'] as const;
+/** `source` is the path the RuleSet partitions rules by (rule-set.ts). */
+const FIELDS = ['source', 'b', 'c'] as const;
 
 /** Strings in events and patterns: near-misses of each other in prefix, suffix and case. */
 const STRINGS = ['', 'a', 'ab', 'b', 'ba', 'A', 'aB', 'a*', '1', 'é', 'É', 'a"'] as const;
@@ -170,9 +173,17 @@ const objectArrayArb: fc.Arbitrary<Doc> = fc.array(
   { minLength: 1, maxLength: 3 },
 );
 
+/** Often a string `source`, as every PutEvents event has: the case the RuleSet partitions on. */
 const eventArb: fc.Arbitrary<DocObject> = fc
-  .tuple(eventObjectArb(3, 2), fc.option(fc.tuple(fc.constantFrom(...FIELDS), objectArrayArb)))
-  .map(([event, arrayField]) => (arrayField === null ? event : { ...event, [arrayField[0]]: arrayField[1] }));
+  .tuple(
+    eventObjectArb(3, 2),
+    fc.option(fc.tuple(fc.constantFrom(...FIELDS), objectArrayArb)),
+    fc.option(stringArb, { freq: 2 }),
+  )
+  .map(([event, arrayField, source]) => {
+    const withArray = arrayField === null ? event : { ...event, [arrayField[0]]: arrayField[1] };
+    return source === null ? withArray : { ...withArray, source };
+  });
 
 // ---------------------------------------------------------------------------------------------
 // Patterns
@@ -331,8 +342,16 @@ interface EventCase {
   readonly style: Style;
 }
 
+/** Patterns, a third of them with the exact source list that puts a rule in a source partition. */
+const patternDocArb: fc.Arbitrary<DocObject> = fc
+  .tuple(
+    fc.oneof({ arbitrary: patternObjectArb(2), weight: 3 }, siblingsArb),
+    fc.option(fc.array(stringArb, { minLength: 1, maxLength: 2 }), { freq: 2 }),
+  )
+  .map(([doc, sources]) => (sources === null ? doc : { ...doc, source: sources }));
+
 const patternCaseArb: fc.Arbitrary<PatternCase> = fc.record({
-  doc: fc.oneof({ arbitrary: patternObjectArb(2), weight: 3 }, siblingsArb),
+  doc: patternDocArb,
   style: styleArb,
   asText: fc.boolean(),
 });
@@ -348,7 +367,7 @@ interface Live {
 /** Counts across all runs, to show the generator makes matches happen for every operator. */
 const stats = {
   /** Properties that ran to the end: the counts mean something only when both did. */
-  completed: 0, pairs: 0, matches: 0, matchedKinds: new Set<Kind>(), unmatchedKinds: new Set<Kind>(), byKind: new Map<Kind, [number, number]>() };
+  completed: 0, pairs: 0, matches: 0, withBody: 0, bySource: 0, matchedKinds: new Set<Kind>(), unmatchedKinds: new Set<Kind>(), byKind: new Map<Kind, [number, number]>() };
 
 /**
  * Generated patterns may exceed AWS's default 2048-character limit (mostly when written with \u
@@ -408,6 +427,15 @@ function checkAgainstReference(rs: RuleSet, model: ReadonlyMap<string, Live>, ev
     assert.equal(new Set(viaJson).size, viaJson.length, `matchJson returned duplicates\n${context}`);
     assert.deepEqual(sorted(viaEvent), expected, `matchEvent disagrees with matchesReference\n${context}`);
     assert.deepEqual(sorted(viaJson), expected, `matchJson disagrees with matchesReference\n${context}`);
+    const bodyKey = Object.keys(ev.doc).find((key) => isDocObject(ev.doc[key] as Doc));
+    if (bodyKey !== undefined) {
+      const { [bodyKey]: body, ...head } = ev.doc;
+      const viaBody = rs.matchWithBody(toValue(head) as Record<string, unknown>, bodyKey, toText(body as Doc, ev.style));
+      stats.withBody++;
+      // A string source with matches: the event went through a partition's trie, not the full one.
+      if (typeof ev.doc['source'] === 'string' && expected.length > 0) stats.bySource++;
+      assert.deepEqual(sorted(viaBody), expected, `matchWithBody (${bodyKey} as text) disagrees with matchesReference\n${context}`);
+    }
   }
 }
 
@@ -491,6 +519,8 @@ describe('pattern engine against the reference evaluator (property)', () => {
     }
     for (const k of ALL_KINDS) t.diagnostic(`${k}: ${stats.byKind.get(k)?.join('/') ?? 'none'}`);
     t.diagnostic(`pairs ${stats.pairs}, matches ${stats.matches} (${((100 * stats.matches) / stats.pairs).toFixed(1)}%)`);
+    t.diagnostic(`matchWithBody checks ${stats.withBody}, of which with a string source and matches ${stats.bySource}`);
+    assert.ok(stats.bySource > 50, 'too few matchWithBody checks through a source partition');
     assert.ok(stats.matches > stats.pairs * 0.05, 'too few matches: the generator is too sparse');
     assert.ok(stats.matches < stats.pairs * 0.95, 'too many matches: the generator is too loose');
     assert.deepEqual(ALL_KINDS.filter((k) => !stats.matchedKinds.has(k)), [], 'kinds never in a matching rule');

@@ -178,8 +178,8 @@ function removeFrom<K>(map: Map<K, number[]>, key: K, cond: number): void {
 
 export class FieldIndex {
   readonly path: string;
-  /** Dense id, for per-match bookkeeping arrays. */
-  readonly id: number;
+  /** The partition (rule-set.ts) it serves: a `source` value, or undefined for the general one. */
+  readonly partition: string | undefined;
   /** Conditions on this path, including exists:false ones that register no matcher here. */
   conditions = 0;
 
@@ -197,9 +197,9 @@ export class FieldIndex {
   private anyValue: number[] = [];
   private scans: { cond: number; matcher: Matcher }[] = [];
 
-  constructor(path: string, id: number) {
+  constructor(path: string, partition: string | undefined) {
     this.path = path;
-    this.id = id;
+    this.partition = partition;
   }
 
   add(m: Matcher, cond: number): void {

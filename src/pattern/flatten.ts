@@ -13,15 +13,14 @@
  * current position; array ids are numbered in the order arrays are met.
  */
 import type { Leaf } from './ast.js';
-import type { FieldIndex } from './field-index.js';
-import type { PathNode } from './path-trie.js';
+import type { PathNode, TrieField } from './path-trie.js';
 
 export abstract class LeafCollector {
   trail: number[] = [];
   trailLength = 0;
   arrays = 0;
 
-  abstract leaf(field: FieldIndex, value: Leaf): void;
+  abstract leaf(field: TrieField, value: Leaf): void;
 
   protected resetTrail(): void {
     this.trailLength = 0;
@@ -328,7 +327,7 @@ class Scanner {
     }
   }
 
-  private literal(word: string, v: Leaf, field: FieldIndex | null): void {
+  private literal(word: string, v: Leaf, field: TrieField | null): void {
     if (!this.s.startsWith(word, this.i)) this.fail('expected a JSON value');
     this.i += word.length;
     if (field !== null) this.out.leaf(field, v);

@@ -18,6 +18,13 @@
  */
 import type { FieldIndex } from './field-index.js';
 
+/** A path as the flatteners report it: its dense id and the indexes a leaf there is given to. */
+export interface TrieField {
+  readonly path: string;
+  readonly id: number;
+  readonly indexes: readonly FieldIndex[];
+}
+
 export class PathNode {
   /** Keys (single or dotted runs of segments) to the nodes below; null for a leaf-only node. */
   children: Map<string, PathNode> | null = null;
@@ -28,13 +35,13 @@ export class PathNode {
    */
   few: readonly (readonly [string, PathNode])[] | null = null;
   /** The field whose path ends here, if some rule names this exact path. */
-  field: FieldIndex | null = null;
+  field: TrieField | null = null;
 }
 
 /** Up to this many keys, a node's keys are compared in place rather than looked up. */
 const FEW_CHILDREN = 16;
 
-export function buildPathTrie(fields: Iterable<FieldIndex>): PathNode {
+export function buildPathTrie(fields: Iterable<TrieField>): PathNode {
   const root = new PathNode();
   const nodes = new Map<string, PathNode>([['', root]]);
   const nodeFor = (path: string): PathNode => {

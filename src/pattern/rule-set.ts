@@ -19,6 +19,15 @@
  *   candidates (+ sub-rules with no value condition) --> verify absent/either conditions and
  *        array consistency --> rule ids
  *
+ * Partitions by source. Nearly every EventBridge rule names its event source, and an event
+ * has one, so a sub-rule whose `source` condition is a list of exact strings is registered only
+ * in the field indexes of those sources' partitions; other sub-rules go in the general
+ * partition. When the source is known before the rest is read (PutEvents: `matchWithBody`), the
+ * event is given only to the general partition and its source's, through a path trie built for
+ * that pair: paths only other sources' rules name are skipped, and the indexes of those it reads
+ * hold only conditions that can still complete. The source condition itself is still counted, so
+ * giving an event to every partition (`matchJson`, `matchEvent`) gives the same answer.
+ *
  * Per-event state lives in arrays indexed by dense ids and stamped with an epoch, so nothing is
  * cleared between events. JavaScript runs one call at a time, so "concurrent" changes are changes
  * made between two match calls; every add/remove leaves the indexes consistent before it returns,
@@ -29,7 +38,8 @@ import { FieldIndex } from './field-index.js';
 import { LeafCollector, scanJson, scanWithBody, walkValue } from './flatten.js';
 import { parsePattern } from './parse.js';
 import type { PatternOptions } from './parse.js';
-import { buildPathTrie, PathNode } from './path-trie.js';
+import { buildPathTrie } from './path-trie.js';
+import type { PathNode, TrieField } from './path-trie.js';
 
 const enum Sort {
   Value,
@@ -37,10 +47,26 @@ const enum Sort {
   Either,
 }
 
+/** The path whose exact-string values partition the rules (see above). */
+const PARTITION_PATH = 'source';
+
+/** One field path some condition names, with its index in each partition that has one. */
+interface PathState {
+  readonly path: string;
+  /** Dense id, for per-match bookkeeping arrays. */
+  readonly id: number;
+  /** Conditions on this path, over all partitions. */
+  conditions: number;
+  general: FieldIndex | undefined;
+  readonly partitions: Map<string, FieldIndex>;
+}
+
 interface Condition {
   readonly id: number;
   readonly sub: SubRuleState;
-  readonly field: FieldIndex;
+  readonly path: PathState;
+  /** Where its matchers are registered: one index per partition of its sub-rule. */
+  readonly indexes: readonly FieldIndex[];
   readonly sort: Sort;
   readonly source: Field;
 }
@@ -77,15 +103,18 @@ export type RuleSetOptions = PatternOptions;
 export class RuleSet {
   private readonly options: RuleSetOptions;
   private readonly rules = new Map<string, RuleState>();
-  private readonly fields = new Map<string, FieldIndex>();
-  private trie: PathNode | null = new PathNode();
+  private readonly paths = new Map<string, PathState>();
+  /** Field indexes per partition (source value), so an event knows whether its source has one. */
+  private readonly partitionSizes = new Map<string, number>();
+  /** Path tries, built on demand, dropped when a field index comes or goes. */
+  private tries: { general?: PathNode; all?: PathNode; bySource: Map<string, PathNode> } = { bySource: new Map() };
   /** Sub-rules with no value condition: checked on every event. */
   private readonly unconditional = new Set<SubRuleState>();
   private readonly conditions: (Condition | undefined)[] = [];
   private readonly conditionIds = new IdPool();
   private readonly subRuleIds = new IdPool();
   private readonly ruleIds = new IdPool();
-  private readonly fieldIds = new IdPool();
+  private readonly pathIds = new IdPool();
   private readonly matching = new Matching(this.conditions);
 
   constructor(options: RuleSetOptions = {}) {
@@ -107,15 +136,20 @@ export class RuleSet {
     const rule: RuleState = { id: ruleId, index: this.ruleIds.take(), pattern: compiled, subRules: [] };
     for (const fields of compiled.subRules) {
       const sub: SubRuleState = { id: this.subRuleIds.take(), rule, conditions: [], required: 0 };
+      const partitions = partitionsOf(fields);
       for (const source of fields) {
         const absent = source.matchers.some((m) => m.kind === 'exists' && !m.value);
         const present = source.matchers.some((m) => !(m.kind === 'exists' && !m.value));
         const sort = absent ? (present ? Sort.Either : Sort.Absent) : Sort.Value;
-        const field = this.fieldFor(source.path);
-        const cond: Condition = { id: this.conditionIds.take(), sub, field, sort, source };
+        const path = this.pathFor(source.path);
+        const indexes = partitions.map((p) => this.indexFor(path, p));
+        const cond: Condition = { id: this.conditionIds.take(), sub, path, indexes, sort, source };
         this.conditions[cond.id] = cond;
-        field.conditions++;
-        for (const m of source.matchers) field.add(m, cond.id);
+        path.conditions++;
+        for (const index of indexes) {
+          index.conditions++;
+          for (const m of source.matchers) index.add(m, cond.id);
+        }
         sub.conditions.push(cond);
         if (sort === Sort.Value) sub.required++;
       }
@@ -131,13 +165,15 @@ export class RuleSet {
     this.rules.delete(ruleId);
     for (const sub of rule.subRules) {
       for (const cond of sub.conditions) {
-        for (const m of cond.source.matchers) cond.field.remove(m, cond.id);
+        for (const index of cond.indexes) {
+          for (const m of cond.source.matchers) index.remove(m, cond.id);
+          if (--index.conditions === 0) this.dropIndex(cond.path, index);
+        }
         this.conditions[cond.id] = undefined;
         this.conditionIds.give(cond.id);
-        if (--cond.field.conditions === 0) {
-          this.fields.delete(cond.field.path);
-          this.fieldIds.give(cond.field.id);
-          this.trie = null;
+        if (--cond.path.conditions === 0) {
+          this.paths.delete(cond.path.path);
+          this.pathIds.give(cond.path.id);
         }
       }
       this.unconditional.delete(sub);
@@ -150,7 +186,7 @@ export class RuleSet {
   /** The ids of the rules `eventText` (a JSON object) matches. Throws EventSyntaxError on bad JSON. */
   matchJson(eventText: string): string[] {
     const m = this.matching.start();
-    scanJson(eventText, this.pathTrie(), m);
+    scanJson(eventText, this.allTrie(), m);
     return m.finish(this.unconditional);
   }
 
@@ -161,31 +197,101 @@ export class RuleSet {
    */
   matchWithBody(head: Record<string, unknown>, key: string, body: string): string[] {
     const m = this.matching.start();
-    scanWithBody(head, key, body, this.pathTrie(), m);
+    scanWithBody(head, key, body, this.trieFor(head[PARTITION_PATH]), m);
     return m.finish(this.unconditional);
   }
 
   /** The ids of the rules a parsed event matches. */
   matchEvent(event: unknown): string[] {
     const m = this.matching.start();
-    walkValue(event, this.pathTrie(), m);
+    walkValue(event, this.allTrie(), m);
     return m.finish(this.unconditional);
   }
 
-  private fieldFor(path: string): FieldIndex {
-    let field = this.fields.get(path);
-    if (field === undefined) {
-      field = new FieldIndex(path, this.fieldIds.take());
-      this.fields.set(path, field);
-      this.trie = null;
+  private pathFor(path: string): PathState {
+    let state = this.paths.get(path);
+    if (state === undefined) {
+      state = { path, id: this.pathIds.take(), conditions: 0, general: undefined, partitions: new Map() };
+      this.paths.set(path, state);
     }
-    return field;
+    return state;
   }
 
-  private pathTrie(): PathNode {
-    if (this.trie === null) this.trie = buildPathTrie(this.fields.values());
-    return this.trie;
+  private indexFor(path: PathState, partition: string | undefined): FieldIndex {
+    let index = partition === undefined ? path.general : path.partitions.get(partition);
+    if (index !== undefined) return index;
+    index = new FieldIndex(path.path, partition);
+    if (partition === undefined) {
+      path.general = index;
+    } else {
+      path.partitions.set(partition, index);
+      this.partitionSizes.set(partition, (this.partitionSizes.get(partition) ?? 0) + 1);
+    }
+    this.tries = { bySource: new Map() };
+    return index;
   }
+
+  private dropIndex(path: PathState, index: FieldIndex): void {
+    const partition = index.partition;
+    if (partition === undefined) {
+      path.general = undefined;
+    } else {
+      path.partitions.delete(partition);
+      const n = (this.partitionSizes.get(partition) ?? 1) - 1;
+      if (n > 0) this.partitionSizes.set(partition, n);
+      else this.partitionSizes.delete(partition);
+    }
+    this.tries = { bySource: new Map() };
+  }
+
+  /** The trie for an event whose partition value is `source`: its partition and the general one. */
+  private trieFor(source: unknown): PathNode {
+    if (typeof source !== 'string') return this.allTrie();
+    if (!this.partitionSizes.has(source)) return (this.tries.general ??= this.buildTrie((p) => p.general && [p.general]));
+    let trie = this.tries.bySource.get(source);
+    if (trie === undefined) {
+      trie = this.buildTrie((p) => {
+        const own = p.partitions.get(source);
+        if (own === undefined) return p.general && [p.general];
+        return p.general === undefined ? [own] : [p.general, own];
+      });
+      this.tries.bySource.set(source, trie);
+    }
+    return trie;
+  }
+
+  /** Every partition's indexes: right for any event, as the source condition is still counted. */
+  private allTrie(): PathNode {
+    return (this.tries.all ??= this.buildTrie((p) => {
+      const all = [...p.partitions.values()];
+      if (p.general !== undefined) all.push(p.general);
+      return all;
+    }));
+  }
+
+  private buildTrie(indexesOf: (path: PathState) => readonly FieldIndex[] | undefined): PathNode {
+    const fields: TrieField[] = [];
+    for (const p of this.paths.values()) {
+      const indexes = indexesOf(p);
+      if (indexes !== undefined && indexes.length > 0) fields.push({ path: p.path, id: p.id, indexes });
+    }
+    return buildPathTrie(fields);
+  }
+}
+
+/**
+ * The partitions a sub-rule is registered in: the values of its `source` condition when that is
+ * a list of exact strings, else only the general partition (undefined).
+ */
+function partitionsOf(fields: readonly Field[]): (string | undefined)[] {
+  const source = fields.find((f) => f.path === PARTITION_PATH);
+  if (source === undefined || source.matchers.length === 0) return [undefined];
+  const values = new Set<string>();
+  for (const m of source.matchers) {
+    if (m.kind !== 'exact' || typeof m.value !== 'string') return [undefined];
+    values.add(m.value);
+  }
+  return [...values];
 }
 
 /** A leaf satisfying a condition from inside an array: its trail, copied. */
@@ -226,10 +332,10 @@ class Matching extends LeafCollector {
     return this;
   }
 
-  leaf(field: FieldIndex, value: Leaf): void {
+  leaf(field: TrieField, value: Leaf): void {
     this.fieldSeen[field.id] = this.epoch;
     this.leafTrail = null;
-    field.collect(value, this.report);
+    for (const index of field.indexes) index.collect(value, this.report);
   }
 
   private satisfied(id: number): void {
@@ -278,7 +384,7 @@ class Matching extends LeafCollector {
     const epoch = this.epoch;
     let constrained: Trail[][] | null = null;
     for (const cond of sub.conditions) {
-      const present = this.fieldSeen[cond.field.id] === epoch;
+      const present = this.fieldSeen[cond.path.id] === epoch;
       if (cond.sort === Sort.Absent) {
         if (present) return false;
         continue;
