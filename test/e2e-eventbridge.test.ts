@@ -1076,6 +1076,19 @@ describe('protocol errors answered the AWS way, and the server keeps serving', (
     await stillServing();
   });
 
+  it('a body nested more than 64 deep, in objects or arrays, is refused before any handler sees it', async () => {
+    // Under a member the model does not know, which AWS ignores, so depth alone decides.
+    const nested = (depth: number, open: string, close: string): string =>
+      `{"Unmodelled":${open.repeat(depth - 1)}1${close.repeat(depth - 1)}}`;
+    for (const [open, close] of [['{"a":', '}'], ['[', ']']] as const) {
+      assertAwsError(await post({ ...json, 'x-amz-target': 'AWSEvents.ListRules' }, nested(65, open, close)), 400, 'SerializationException');
+      const answer = await post({ ...json, 'x-amz-target': 'AWSEvents.ListRules' }, nested(64, open, close));
+      assert.equal(answer.status, 200, answer.text);
+      assert.ok(Array.isArray((JSON.parse(answer.text) as { Rules?: unknown }).Rules), answer.text);
+    }
+    await stillServing();
+  });
+
   it('no X-Amz-Target, or one of another service', async () => {
     assertAwsError(await post(json, '{}'), 400, 'UnknownOperationException');
     assertAwsError(await post({ ...json, 'x-amz-target': 'DynamoDB_20120810.ListTables' }, '{}'), 400, 'UnknownOperationException');

@@ -10,7 +10,7 @@
  */
 import { busArn, busFromNameOrArn, DEFAULT_BUS } from '../domain/arn.js';
 import { SwitchyardError } from '../domain/errors.js';
-import type { AcceptedEvent, EventBus, OwedDelivery } from '../domain/model.js';
+import type { AcceptedEvent, EventBus, OwedDelivery, StoredEvent } from '../domain/model.js';
 import { policyAllows } from '../domain/policy.js';
 import type { Handler, RequestContext } from '../http/server.js';
 import { EventSyntaxError, testEventPattern } from '../pattern/index.js';
@@ -137,19 +137,9 @@ export function eventOperations(s: Services): Record<string, Handler> {
             deliveries.push({ eventId: id, ruleArn: route.ruleArn, targetId: t.Id, targetArn: t.Arn });
           }
         }
-        const traceHeader = entry.TraceHeader as string | undefined;
-        accepted.push({
-          event: {
-            id,
-            account: bus.account,
-            region: bus.region,
-            eventBusName: bus.name,
-            envelope,
-            ingestedAt: now,
-            ...(traceHeader === undefined ? {} : { traceHeader }),
-          },
-          deliveries,
-        });
+        const event: StoredEvent = { id, account: bus.account, region: bus.region, eventBusName: bus.name, envelope, ingestedAt: now };
+        if (entry.TraceHeader !== undefined) (event as { traceHeader?: string }).traceHeader = entry.TraceHeader as string;
+        accepted.push({ event, deliveries });
       }
       if (accepted.length > 0) await s.commit.commit(accepted);
       if (dropped > 0) await s.store.addToCounter(ctx.caller, DROPPED_NO_BUS, dropped);

@@ -188,14 +188,19 @@ function decodeInput(body: Buffer): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-/** Whether a parsed value nests deeper than MAX_INPUT_DEPTH (walked without recursion). */
-function tooDeep(root: object): boolean {
-  const stack: [unknown, number][] = [[root, 1]];
-  while (stack.length > 0) {
-    const [value, depth] = stack.pop() as [unknown, number];
-    if (value === null || typeof value !== 'object') continue;
-    if (depth > MAX_INPUT_DEPTH) return true;
-    for (const child of Object.values(value)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+/**
+ * Whether a parsed value nests deeper than MAX_INPUT_DEPTH. Recursive, but never deeper than
+ * MAX_INPUT_DEPTH + 1 calls: the walk stops as soon as it gets there.
+ */
+function tooDeep(value: object, depth = 1): boolean {
+  if (depth > MAX_INPUT_DEPTH) return true;
+  if (Array.isArray(value)) {
+    for (const child of value) if (child !== null && typeof child === 'object' && tooDeep(child as object, depth + 1)) return true;
+    return false;
+  }
+  for (const key in value) {
+    const child = (value as Record<string, unknown>)[key];
+    if (child !== null && typeof child === 'object' && tooDeep(child, depth + 1)) return true;
   }
   return false;
 }

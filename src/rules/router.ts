@@ -113,9 +113,9 @@ export class Router {
   route(scope: Scope, busName: string, head: Record<string, unknown>, detail: string): Route[] {
     const b = this.buses.get(busKey(scope, busName));
     if (b === undefined) return this.check(head, detail);
-    return b.ruleSet.matchWithBody(head, 'detail', detail).map((ruleArn) => ({
-      ruleArn,
-      targets: b.targets.get(ruleArn)?.list ?? [],
-    }));
+    const matched = b.ruleSet.matchWithBody(head, 'detail', detail);
+    const routes: Route[] = [];
+    for (const ruleArn of matched) routes.push({ ruleArn, targets: b.targets.get(ruleArn)?.list ?? [] });
+    return routes;
   }
 }
