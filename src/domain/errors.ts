@@ -34,9 +34,37 @@ export const ERROR_CATALOGUE = {
   InvalidEventPatternException: { status: 400, summary: 'The event pattern is not valid.' },
   // Server faults
   InternalException: { status: 500, summary: 'The server failed.' },
-} as const satisfies Record<string, { status: number; summary: string }>;
+  // SQS. On AWS JSON 1.0 the `__type` is `com.amazonaws.sqs#<code>`; `query` is the code SQS's
+  // query protocol answers with, also sent in the x-amzn-query-error header (the code itself
+  // when absent). Messages: docs/notes/aws-sqs-api.md.
+  QueueDoesNotExist: { status: 400, summary: 'The queue does not exist.', query: 'AWS.SimpleQueueService.NonExistentQueue' },
+  QueueNameExists: { status: 400, summary: 'A queue of that name exists with other attributes.', query: 'QueueAlreadyExists' },
+  QueueDeletedRecently: { status: 400, summary: 'A queue of that name was deleted less than 60 s ago.', query: 'AWS.SimpleQueueService.QueueDeletedRecently' },
+  PurgeQueueInProgress: { status: 403, summary: 'The queue was purged less than 60 s ago.', query: 'AWS.SimpleQueueService.PurgeQueueInProgress' },
+  ReceiptHandleIsInvalid: { status: 404, summary: 'The receipt handle is not valid.' },
+  MessageNotInflight: { status: 400, summary: 'The message is not in flight.', query: 'AWS.SimpleQueueService.MessageNotInflight' },
+  InvalidAttributeName: { status: 400, summary: 'An attribute name is not known.' },
+  InvalidAttributeValue: { status: 400, summary: 'An attribute value is not valid.' },
+  InvalidMessageContents: { status: 400, summary: 'The message has characters SQS does not allow.' },
+  EmptyBatchRequest: { status: 400, summary: 'The batch has no entries.', query: 'AWS.SimpleQueueService.EmptyBatchRequest' },
+  TooManyEntriesInBatchRequest: { status: 400, summary: 'The batch has more than 10 entries.', query: 'AWS.SimpleQueueService.TooManyEntriesInBatchRequest' },
+  BatchEntryIdsNotDistinct: { status: 400, summary: 'Two batch entries have the same id.', query: 'AWS.SimpleQueueService.BatchEntryIdsNotDistinct' },
+  InvalidBatchEntryId: { status: 400, summary: 'A batch entry id is not valid.', query: 'AWS.SimpleQueueService.InvalidBatchEntryId' },
+  BatchRequestTooLong: { status: 400, summary: 'The batch is larger than the queue allows.', query: 'AWS.SimpleQueueService.BatchRequestTooLong' },
+  UnsupportedOperation: { status: 400, summary: 'The operation is not supported for this queue.', query: 'AWS.SimpleQueueService.UnsupportedOperation' },
+  OverLimit: { status: 403, summary: 'A limit would be exceeded.' },
+  InvalidParameterValue: { status: 400, summary: 'A parameter value is not valid (SQS).' },
+  MissingParameter: { status: 400, summary: 'A required parameter is missing (SQS).' },
+  InvalidAction: { status: 400, summary: 'The query-protocol Action is not known (SQS).' },
+} as const satisfies Record<string, { status: number; summary: string; query?: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+/** The code SQS's query protocol (and its x-amzn-query-error header) gives an error. */
+export function queryCode(code: ErrorCode): string {
+  const entry = ERROR_CATALOGUE[code];
+  return 'query' in entry ? entry.query : code;
+}
 
 export class SwitchyardError extends Error {
   readonly code: ErrorCode;
