@@ -3,6 +3,10 @@
 // copies of them), keeping only what request validation needs: each operation's input shape and,
 // for every shape reachable from an input, its type, members (in model order), required members,
 // list member, map key/value, min, max, pattern, enum and the sensitive flag. No documentation.
+// For a service marked `outputs` (SQS) it also keeps each operation's output shape, the shapes
+// reachable from outputs, and the `flattened` trait: what src/http/query.ts needs to write the
+// query protocol's XML answers. (The query protocol's element names are not in today's botocore
+// SQS model, which is JSON-only: src/http/sqs-query.ts holds them, and says where they come from.)
 //
 //   node scripts/gen-models.mjs           write the generated files
 //   node scripts/gen-models.mjs --check   exit 1 if the committed files are not what it would write
@@ -23,7 +27,7 @@ const OUT_DIR = join(ROOT, 'src', 'api', 'models');
 /** The services to generate: botocore's folder name, the output file and its export. */
 const SERVICES = [
   { service: 'events', file: 'events.generated.ts', exportName: 'EVENTS_MODEL' },
-  { service: 'sqs', file: 'sqs.generated.ts', exportName: 'SQS_MODEL' },
+  { service: 'sqs', file: 'sqs.generated.ts', exportName: 'SQS_MODEL', outputs: true },
 ];
 
 /** Metadata fields kept (they say which protocol dialect the validator speaks). */
@@ -90,11 +94,13 @@ function slimShape(shape) {
   const out = {};
   for (const key of SHAPE_SCALARS) if (shape[key] !== undefined) out[key] = shape[key];
   if (shape.sensitive === true) out.sensitive = true;
+  if (shape.flattened === true) out.flattened = true;
   if (shape.type === 'structure') {
     out.members = Object.entries(shape.members ?? {}).map(([name, m]) => {
       const member = { name, shape: m.shape };
       if (m.jsonName !== undefined) member.jsonName = m.jsonName;
       if (m.locationName !== undefined) member.locationName = m.locationName;
+      if (m.flattened === true) member.flattened = true;
       return member;
     });
     if (shape.required?.length) out.required = [...shape.required];
@@ -124,14 +130,17 @@ function stable(value) {
   return JSON.stringify(value);
 }
 
-function render({ service, exportName }, model, source, botocoreVersion) {
+function render({ service, exportName, outputs }, model, source, botocoreVersion) {
   const operations = {};
   const reachable = new Set();
   const queue = [];
   for (const name of Object.keys(model.operations).sort()) {
     const input = model.operations[name].input?.shape;
-    operations[name] = input === undefined ? {} : { input };
-    if (input !== undefined) queue.push(input);
+    const output = outputs ? model.operations[name].output?.shape : undefined;
+    operations[name] = {};
+    if (input !== undefined) operations[name].input = input;
+    if (output !== undefined) operations[name].output = output;
+    queue.push(...Object.values(operations[name]));
   }
   while (queue.length > 0) {
     const name = queue.pop();
@@ -152,7 +161,9 @@ function render({ service, exportName }, model, source, botocoreVersion) {
     ` * Source: botocore data/${service}/${source.apiFolder}/service-2.json (uid ${model.metadata.uid}, apiVersion ${model.metadata.apiVersion}).`,
     `${BOTOCORE_LINE}${botocoreVersion}`,
     ' * Regenerate: npm run gen:models   (CI checks it is current: npm run gen:models:check)',
-    ' * Validation data only: operation inputs and the shapes reachable from them; members in model order.',
+    outputs
+      ? ' * Operation inputs (validation) and outputs (query-protocol XML), the shapes reachable from them; members in model order.'
+      : ' * Validation data only: operation inputs and the shapes reachable from them; members in model order.',
     ' */',
     "import type { ServiceModel } from '../validate.js';",
     '',

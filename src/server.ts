@@ -5,6 +5,7 @@
  */
 import type { Server } from 'node:http';
 import { eventBridgeService } from './api/eventbridge.js';
+import { sqsService } from './api/sqs.js';
 import type { Services } from './api/services.js';
 import { ConfigError } from './config/options.js';
 import type { Options } from './config/options.js';
@@ -13,6 +14,8 @@ import type { AcceptedEvent, Target } from './domain/model.js';
 import { createEdge, listen } from './http/server.js';
 import { GroupCommit } from './ingest/group-commit.js';
 import { parsePattern } from './pattern/index.js';
+import { QueueEngine } from './queues/engine.js';
+import { QueueDispatcher } from './delivery/queue-dispatcher.js';
 import { Router } from './rules/router.js';
 import type { Store } from './store/port.js';
 import { openSqliteStore } from './store/sqlite/sqlite-store.js';
@@ -49,14 +52,22 @@ export async function startServer(options: Options, log: Log = jsonLog): Promise
     options,
     store,
     router,
-    commit: new GroupCommit<AcceptedEvent>((batch) => store.appendEvents(batch)),
+    commit: new GroupCommit<AcceptedEvent>(async (batch) => {
+      await store.appendEvents(batch);
+      dispatcher.poke();
+    }),
     now: () => Date.now(),
     newId: () => newEventId(),
     compilePattern,
   };
+  const engine = new QueueEngine({ store: store.queues, now: services.now });
+  const dispatcher = new QueueDispatcher({ store, engine, router, now: services.now, log });
+  dispatcher.poke();
   let ready = false;
+  let listening = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
+  const sqs = sqsService({ engine, now: services.now, baseUrl: (ctx) => `http://${ctx.host ?? listening}` });
   const server: Server = createEdge({
-    services: [eventBridgeService(services)],
+    services: [eventBridgeService(services), sqs],
     auth: {
       credentials: new Map(options.credentials.map((c) => [c.accessKeyId, { secretAccessKey: c.secretAccessKey, account: c.account }])),
       defaultAccount: options.account,
@@ -67,8 +78,9 @@ export async function startServer(options: Options, log: Log = jsonLog): Promise
     log,
   });
   const port = await listen(server, options.host, options.port);
-  ready = true;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  listening = `${host}:${port}`;
+  ready = true;
   log({ level: 'info', msg: 'listening', url: `http://${host}:${port}`, store: store.kind, dataDir: options.dataDir });
   return {
     port,
@@ -77,6 +89,8 @@ export async function startServer(options: Options, log: Log = jsonLog): Promise
     /** Stop accepting, let in-flight requests finish (at most CLOSE_GRACE_MS), close the store. */
     async close() {
       ready = false;
+      engine.close();
+      await dispatcher.close();
       await new Promise<void>((resolve) => {
         const idle = setInterval(() => server.closeIdleConnections(), 10);
         const deadline = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);

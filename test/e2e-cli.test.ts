@@ -2,67 +2,21 @@
 // process: the CLI, unchanged, pointed at Switchyard with --endpoint-url. Every step asserts on
 // the CLI's parsed JSON output, as a user's script would see it.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, test } from 'node:test';
 import type { TestContext } from 'node:test';
 
+import { CLI_REGION as REGION, cliVersion, runCli } from './helpers/cli.js';
+import type { CliResult } from './helpers/cli.js';
 import { assertNoServersLeft, removeDataDir, startServer } from './helpers/server.js';
 import type { ServerProcess } from './helpers/server.js';
 
 const ACCOUNT = '000000000000';
-const REGION = 'us-east-1';
 const REQUIRE_SERVICES = process.env.SWITCHYARD_REQUIRE_SERVICES === '1';
-
-interface CliResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** The CLI's environment: fixed dummy credentials and region, nothing from the user's profile. */
-function cliEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of Object.keys(env)) {
-    if (name.startsWith('AWS_')) delete env[name];
-  }
-  return {
-    ...env,
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    AWS_DEFAULT_REGION: REGION,
-    AWS_CONFIG_FILE: '/dev/null',
-    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    AWS_MAX_ATTEMPTS: '1',
-  };
-}
-
-function run(args: readonly string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    execFile('aws', [...args], { env: cliEnv(), timeout: 15_000 }, (err, stdout, stderr) => {
-      if (err !== null && typeof err.code !== 'number') {
-        reject(err);
-        return;
-      }
-      resolve({ code: err === null ? 0 : (err.code as number), stdout, stderr });
-    });
-  });
-}
-
-/** `aws --version`, or null when there is no `aws` on PATH. */
-async function awsVersion(): Promise<string | null> {
-  try {
-    const r = await run(['--version']);
-    return r.code === 0 ? `${r.stdout}${r.stderr}`.trim() : null;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
-  }
-}
 
 after(() => assertNoServersLeft());
 
 test('AWS CLI tour: buses, rules, targets, events, patterns, errors', async (t: TestContext) => {
-  const version = await awsVersion();
+  const version = await cliVersion('aws');
   if (version === null) {
     const reason = 'the AWS CLI (`aws`) is not on PATH; install awscli in the machine Python to run this test';
     if (REQUIRE_SERVICES) assert.fail(`${reason} (SWITCHYARD_REQUIRE_SERVICES=1)`);
@@ -79,13 +33,13 @@ test('AWS CLI tour: buses, rules, targets, events, patterns, errors', async (t: 
 
   /** Run `aws events <op> ...` and return its parsed JSON output; any failure fails the step. */
   const events = async (op: string, ...args: string[]): Promise<Record<string, unknown>> => {
-    const r = await run(['events', op, ...args, '--endpoint-url', server.url, '--output', 'json']);
+    const r = await runCli('aws', ['events', op, ...args, '--endpoint-url', server.url, '--output', 'json']);
     assert.equal(r.code, 0, `aws events ${op} exited ${r.code}: ${r.stderr}`);
     return r.stdout.trim() === '' ? {} : (JSON.parse(r.stdout) as Record<string, unknown>);
   };
   /** Run `aws events <op> ...` expecting it to fail. */
   const failing = async (op: string, ...args: string[]): Promise<CliResult> => {
-    const r = await run(['events', op, ...args, '--endpoint-url', server.url, '--output', 'json']);
+    const r = await runCli('aws', ['events', op, ...args, '--endpoint-url', server.url, '--output', 'json']);
     assert.notEqual(r.code, 0, `aws events ${op} should have failed, printed ${r.stdout}`);
     return r;
   };

@@ -46,6 +46,14 @@ const ACCOUNT = '000000000000';
 const OTHER_ACCOUNT = '111111111111';
 const REGION = 'us-east-1';
 const JSON_TYPE = 'application/x-amz-json-1.1';
+/** SQS answers on AWS JSON 1.0. */
+const SQS_JSON_TYPE = 'application/x-amz-json-1.0';
+
+/** The JSON content type the server answers a request with: by the service its target names. */
+function answerType(req: Req): string {
+  const target = Object.entries(req.headers).find(([k]) => k.toLowerCase() === 'x-amz-target')?.[1] ?? '';
+  return target.trim().startsWith('AmazonSQS.') ? SQS_JSON_TYPE : JSON_TYPE;
+}
 const REQUEST_TIMEOUT_MS = 20_000;
 
 const OPERATIONS = [
@@ -188,11 +196,11 @@ async function exchange(req: Req): Promise<number> {
     tally(req, '200');
     const body = parseJson(text, where);
     assert.ok(body !== null && typeof body === 'object' && !Array.isArray(body), `a 200 body is a JSON object${where}`);
-    if (!isHealth) assert.equal(headers.get('content-type'), JSON_TYPE, `content type of a 200${where}`);
+    if (!isHealth) assert.equal(headers.get('content-type'), answerType(req), `content type of a 200${where}`);
   } else if (headers.get('content-type') === 'application/xml') {
     assert.ok(XML_ANSWERS.some((re) => re.test(text)), `a 4xx XML body is one the server documents${where}`);
   } else {
-    assert.equal(headers.get('content-type'), JSON_TYPE, `content type of a 4xx${where}`);
+    assert.equal(headers.get('content-type'), answerType(req), `content type of a 4xx${where}`);
     const error = parseJson(text, where) as { __type?: unknown; message?: unknown } | null;
     assert.equal(typeof error?.__type, 'string', `a 4xx body has a string __type${where}`);
     assert.ok(error?.message === undefined || typeof error.message === 'string', `message is a string${where}`);

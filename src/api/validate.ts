@@ -35,6 +35,9 @@
  *
  * The evidence for each format (AWS-recorded snapshots, real users' error reports) and what could
  * not be confirmed is listed at the top of test/validate.test.ts.
+ *
+ * The SQS query protocol (src/http/query.ts) decodes its form into the same JSON-shaped input, so
+ * a query request is validated here exactly as a JSON one.
  */
 
 /** The wire types of a botocore shape that JSON-protocol inputs use. */
@@ -57,6 +60,8 @@ export interface MemberModel {
   readonly shape: string;
   readonly jsonName?: string;
   readonly locationName?: string;
+  /** Query protocol / XML: this list or map member's elements repeat without a wrapper. */
+  readonly flattened?: boolean;
 }
 
 /** The validation-relevant part of one botocore shape. */
@@ -78,6 +83,8 @@ export interface ShapeModel {
   readonly enum?: readonly string[];
   /** AWS leaves the value out of error messages. */
   readonly sensitive?: boolean;
+  /** Query protocol / XML: a list or map whose elements repeat without a wrapper (src/http/query.ts). */
+  readonly flattened?: boolean;
 }
 
 export interface ServiceModel {
@@ -91,7 +98,8 @@ export interface ServiceModel {
     /** A Query API moved to JSON (SQS): Query-style parameter errors, no Coral constraint pass. */
     readonly awsQueryCompatible?: boolean;
   };
-  readonly operations: Readonly<Record<string, { readonly input?: string }>>;
+  /** Each operation's input shape and, for models generated with outputs (SQS), its output shape. */
+  readonly operations: Readonly<Record<string, { readonly input?: string; readonly output?: string }>>;
   readonly shapes: Readonly<Record<string, ShapeModel>>;
 }
 

@@ -12,9 +12,9 @@ export const ERROR_CATALOGUE = {
   /** A request parameter failed validation. */
   ValidationException: { status: 400, summary: 'A parameter failed validation.' },
   /** The request body could not be read as the operation's input. */
-  SerializationException: { status: 400, summary: 'The request body is malformed.' },
+  SerializationException: { status: 400, summary: 'The request body is malformed.', json: 'com.amazon.coral.service#SerializationException', query: 'MalformedInput' },
   /** X-Amz-Target names no operation of the service. */
-  UnknownOperationException: { status: 400, summary: 'The operation is not known.' },
+  UnknownOperationException: { status: 400, summary: 'The operation is not known.', json: 'com.amazon.coral.service#UnknownOperationException', query: 'InvalidAction' },
   /** The request body is larger than the server accepts. */
   RequestEntityTooLargeException: { status: 413, summary: 'The request body is too large.' },
   // Authentication
@@ -34,15 +34,14 @@ export const ERROR_CATALOGUE = {
   InvalidEventPatternException: { status: 400, summary: 'The event pattern is not valid.' },
   // Server faults
   InternalException: { status: 500, summary: 'The server failed.' },
-  // SQS. On AWS JSON 1.0 the `__type` is `com.amazonaws.sqs#<code>`; `query` is the code SQS's
-  // query protocol answers with, also sent in the x-amzn-query-error header (the code itself
-  // when absent). Messages: docs/notes/aws-sqs-api.md.
+  // SQS. On AWS JSON 1.0 the `__type` is `json` when given, else `com.amazonaws.sqs#<code>`;
+  // `query` is the code SQS's query protocol answers with, also sent in the x-amzn-query-error
+  // header (the code itself when absent). Codes, statuses, messages: docs/notes/aws-sqs-api.md.
   QueueDoesNotExist: { status: 400, summary: 'The queue does not exist.', query: 'AWS.SimpleQueueService.NonExistentQueue' },
   QueueNameExists: { status: 400, summary: 'A queue of that name exists with other attributes.', query: 'QueueAlreadyExists' },
   QueueDeletedRecently: { status: 400, summary: 'A queue of that name was deleted less than 60 s ago.', query: 'AWS.SimpleQueueService.QueueDeletedRecently' },
   PurgeQueueInProgress: { status: 403, summary: 'The queue was purged less than 60 s ago.', query: 'AWS.SimpleQueueService.PurgeQueueInProgress' },
-  ReceiptHandleIsInvalid: { status: 404, summary: 'The receipt handle is not valid.' },
-  MessageNotInflight: { status: 400, summary: 'The message is not in flight.', query: 'AWS.SimpleQueueService.MessageNotInflight' },
+  ReceiptHandleIsInvalid: { status: 404, summary: 'The receipt handle is not one SQS issued.' },
   InvalidAttributeName: { status: 400, summary: 'An attribute name is not known.' },
   InvalidAttributeValue: { status: 400, summary: 'An attribute value is not valid.' },
   InvalidMessageContents: { status: 400, summary: 'The message has characters SQS does not allow.' },
@@ -50,13 +49,20 @@ export const ERROR_CATALOGUE = {
   TooManyEntriesInBatchRequest: { status: 400, summary: 'The batch has more than 10 entries.', query: 'AWS.SimpleQueueService.TooManyEntriesInBatchRequest' },
   BatchEntryIdsNotDistinct: { status: 400, summary: 'Two batch entries have the same id.', query: 'AWS.SimpleQueueService.BatchEntryIdsNotDistinct' },
   InvalidBatchEntryId: { status: 400, summary: 'A batch entry id is not valid.', query: 'AWS.SimpleQueueService.InvalidBatchEntryId' },
-  BatchRequestTooLong: { status: 400, summary: 'The batch is larger than the queue allows.', query: 'AWS.SimpleQueueService.BatchRequestTooLong' },
-  UnsupportedOperation: { status: 400, summary: 'The operation is not supported for this queue.', query: 'AWS.SimpleQueueService.UnsupportedOperation' },
+  BatchRequestTooLong: { status: 400, summary: 'The batch is larger than 1 MiB.', query: 'AWS.SimpleQueueService.BatchRequestTooLong' },
+  UnsupportedOperation: { status: 400, summary: 'The operation is not supported here.', query: 'AWS.SimpleQueueService.UnsupportedOperation' },
   OverLimit: { status: 403, summary: 'A limit would be exceeded.' },
-  InvalidParameterValue: { status: 400, summary: 'A parameter value is not valid (SQS).' },
-  MissingParameter: { status: 400, summary: 'A required parameter is missing (SQS).' },
-  InvalidAction: { status: 400, summary: 'The query-protocol Action is not known (SQS).' },
-} as const satisfies Record<string, { status: number; summary: string; query?: string }>;
+  /** A message move task, or its source or destination queue, does not exist. */
+  SqsResourceNotFound: { status: 404, summary: 'A move task or its queue does not exist.', json: 'com.amazonaws.sqs#ResourceNotFoundException', query: 'ResourceNotFoundException' },
+  InvalidParameterValue: { status: 400, summary: 'A parameter value is not valid (SQS).', json: 'com.amazon.coral.service#InvalidParameterValueException' },
+  MissingParameter: { status: 400, summary: 'A required parameter is missing (SQS).', json: 'com.amazon.coral.service#MissingRequiredParameterException' },
+  // SQS's signature refusals (src/http/sigv4.ts answers them for the service 'sqs').
+  MissingAuthenticationToken: { status: 403, summary: 'The request is not signed (SQS).', json: 'com.amazon.coral.service#MissingAuthenticationTokenException' },
+  IncompleteSignature: { status: 400, summary: 'The Authorization header is malformed (SQS).', json: 'com.amazon.coral.service#IncompleteSignatureException' },
+  SignatureDoesNotMatch: { status: 403, summary: 'The signature does not match, or has expired (SQS).', json: 'com.amazon.coral.service#InvalidSignatureException' },
+  InvalidClientTokenId: { status: 403, summary: 'The access key is not known (SQS).', json: 'com.amazon.coral.service#UnrecognizedClientException' },
+  InvalidAction: { status: 400, summary: 'The query-protocol Action is not known (SQS).', json: 'com.amazon.coral.service#UnknownOperationException' },
+} as const satisfies Record<string, { status: number; summary: string; query?: string; json?: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
 
@@ -64,6 +70,12 @@ export type ErrorCode = keyof typeof ERROR_CATALOGUE;
 export function queryCode(code: ErrorCode): string {
   const entry = ERROR_CATALOGUE[code];
   return 'query' in entry ? entry.query : code;
+}
+
+/** The `__type` SQS's JSON protocol gives an error. */
+export function sqsJsonType(code: ErrorCode): string {
+  const entry = ERROR_CATALOGUE[code];
+  return 'json' in entry ? entry.json : `com.amazonaws.sqs#${code}`;
 }
 
 export class SwitchyardError extends Error {

@@ -79,3 +79,12 @@ export interface AcceptedEvent {
   readonly event: StoredEvent;
   readonly deliveries: readonly OwedDelivery[];
 }
+
+/** A delivery not yet made, as the dispatcher reads it: what is owed, to whom, and the event. */
+export interface PendingDelivery extends OwedDelivery {
+  /** The store's key of the delivery (opaque outside the store; orders deliveries). */
+  readonly key: string;
+  readonly envelope: string;
+  readonly ingestedAt: number;
+  readonly attempts: number;
+}

@@ -13,7 +13,7 @@ import type { IncomingMessage } from 'node:http';
 import { SwitchyardError } from '../domain/errors.js';
 import type { ErrorCode } from '../domain/errors.js';
 import type { Caller } from './server.js';
-import { verifySigV4 } from './sigv4.js';
+import { refusalCode, verifySigV4 } from './sigv4.js';
 import type { Credential } from './sigv4.js';
 
 export interface AuthPolicy {
@@ -33,7 +33,7 @@ export function authenticate(req: IncomingMessage, body: Buffer, service: string
   if (policy.credentials.size === 0) {
     if (authorization !== undefined && scope === null) {
       throw new SwitchyardError(
-        'IncompleteSignatureException',
+        refusalCode(service, 'incomplete') as ErrorCode,
         `Authorization header requires 'Credential' parameter. Authorization=${authorization}`,
       );
     }

@@ -3,19 +3,36 @@
  *
  *   GET  /health                     readiness (200 once the store is open and delivery runs)
  *   POST /   X-Amz-Target: AWSEvents.<Op>   EventBridge, AWS JSON 1.1
+ *   POST /   X-Amz-Target: AmazonSQS.<Op>   SQS, AWS JSON 1.0 (awsQueryCompatible)
+ *   POST / or /<account>/<queue>, form-encoded Action=<Op>   SQS, query protocol (query.ts)
+ *   GET  the same, with the form in the query string
  *
- * For each API request: read the body (capped), authenticate (auth.ts), decode the AWS JSON
- * input, run the operation's handler, and encode its output; any thrown SwitchyardError becomes
- * AWS's error body here and nowhere else. A fault that is not a SwitchyardError is logged and
- * answered as InternalException (500); the server never crashes on a request.
+ * For each API request: read the body (capped), authenticate (auth.ts), decode the input (AWS
+ * JSON, or the query protocol's form for a service that speaks it), run the operation's handler,
+ * and encode its output; any thrown SwitchyardError becomes AWS's error answer here and nowhere
+ * else, in the request's protocol. A fault that is not a SwitchyardError is logged and answered as
+ * InternalException (500); the server never crashes on a request.
+ *
+ * Errors on AWS JSON: body `{"__type", "message"}`, headers x-amzn-RequestId and X-Amzn-ErrorType
+ * (the `__type`). The service says how its `__type` reads (`errorType`; EventBridge: the code
+ * itself) and whether it is awsQueryCompatible, which adds `x-amzn-query-error: <query code>;Sender`
+ * (`Receiver` for a 5xx), the code the SDKs report. On the query protocol: XML (query.ts).
+ *
+ * A request without X-Amz-Target that is a form POST, or a GET with `Action=` in its query
+ * string, is a query-protocol request when some service speaks that protocol: it goes to the
+ * service whose model has that Action (else the first such service, which answers InvalidAction)
+ * and is authenticated with that service's signing name, as on JSON.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SwitchyardError } from '../domain/errors.js';
+import { ERROR_CATALOGUE, queryCode, SwitchyardError } from '../domain/errors.js';
+import type { ErrorCode } from '../domain/errors.js';
 import { authenticate } from './auth.js';
 import type { AuthPolicy } from './auth.js';
+import { decodeQueryInput, encodeQueryError, encodeQueryResponse, hasOperation, parseQueryParams } from './query.js';
+import type { QueryProtocol } from './query.js';
 
 /** Who is calling, as authentication established it. */
 export interface Caller {
@@ -29,6 +46,10 @@ export interface RequestContext {
   readonly requestId: string;
   /** The operation's name, e.g. 'PutRule' (its IAM action is 'events:PutRule'). */
   readonly operation: string;
+  /** The Host header the client sent (queue URLs are built on it). */
+  readonly host?: string;
+  /** Aborted when the client goes away before the answer (ends a long poll). */
+  readonly signal?: AbortSignal;
 }
 
 export type Handler = (ctx: RequestContext, input: Record<string, unknown>) => Promise<unknown>;
@@ -42,6 +63,19 @@ export interface JsonService {
   /** 'application/x-amz-json-1.1' or '-1.0'. */
   readonly contentType: string;
   readonly operations: ReadonlyMap<string, Handler>;
+  /**
+   * The `__type` of an error code on this service's JSON protocol (also its X-Amzn-ErrorType).
+   * Absent: the code itself (EventBridge, AWS JSON 1.1). SQS: `com.amazonaws.sqs#<code>` or a
+   * Coral type (domain/errors.ts).
+   */
+  readonly errorType?: (code: ErrorCode) => string;
+  /**
+   * awsQueryCompatible (SQS): every JSON error also carries `x-amzn-query-error: <query code>;Sender`
+   * (`Receiver` for a 5xx), the code domain/errors.ts `queryCode` gives.
+   */
+  readonly queryCompatible?: boolean;
+  /** The service also speaks AWS's query protocol (SQS): form-encoded requests, XML answers. */
+  readonly query?: QueryProtocol;
 }
 
 export interface EdgeOptions {
@@ -58,11 +92,12 @@ const DEFAULT_MAX_BODY = 4 * 1024 * 1024;
 
 export function createEdge(opts: EdgeOptions): Server {
   const byPrefix = new Map(opts.services.map((s) => [s.targetPrefix, s]));
+  const queryServices = opts.services.filter((s) => s.query !== undefined);
   const server = createServer((req, res) => {
     // Once the server is closing, every answer closes its connection, so keep-alive clients
     // cannot hold the process open.
     if (!server.listening) res.setHeader('connection', 'close');
-    handle(req, res, opts, byPrefix).catch((e: unknown) => {
+    handle(req, res, opts, byPrefix, queryServices).catch((e: unknown) => {
       opts.log({ level: 'error', msg: 'request failed', err: String((e as Error)?.stack ?? e) });
       if (!res.headersSent) writeError(res, randomUUID(), new SwitchyardError('InternalException', 'Internal error'));
       else res.destroy();
@@ -82,6 +117,7 @@ async function handle(
   res: ServerResponse,
   opts: EdgeOptions,
   byPrefix: ReadonlyMap<string, JsonService>,
+  queryServices: readonly JsonService[],
 ): Promise<void> {
   const requestId = randomUUID();
   const url = req.url ?? '/';
@@ -89,6 +125,10 @@ async function handle(
     const ready = opts.ready();
     res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ status: ready ? 'ok' : 'starting' }));
+    return;
+  }
+  if (queryServices.length > 0 && isQueryRequest(req)) {
+    await handleQuery(req, res, opts, queryServices, requestId);
     return;
   }
   if (req.method !== 'POST') {
@@ -126,7 +166,7 @@ async function handle(
     const handler = service.operations.get(operation);
     if (handler === undefined) throw new SwitchyardError('UnknownOperationException', '');
     const input = decodeInput(body);
-    const output = await handler({ caller, requestId, operation }, input);
+    const output = await handler(requestContext(req, res, caller, requestId, operation), input);
     const text = JSON.stringify(output ?? {});
     res.writeHead(200, {
       'content-type': service.contentType,
@@ -135,9 +175,93 @@ async function handle(
     });
     res.end(text);
   } catch (e) {
-    if (!(e instanceof SwitchyardError)) throw e;
-    writeError(res, requestId, e, service);
+    writeError(res, requestId, asSwitchyardError(e, opts), service);
   }
+}
+
+/** The handler's context; its signal aborts when the client goes away before the answer. */
+function requestContext(req: IncomingMessage, res: ServerResponse, caller: Caller, requestId: string, operation: string): RequestContext {
+  const gone = new AbortController();
+  res.once('close', () => gone.abort());
+  const host = header(req, 'host');
+  return { caller, requestId, operation, signal: gone.signal, ...(host === undefined ? {} : { host }) };
+}
+
+/** A form POST, or a GET whose query string has an Action, without X-Amz-Target. */
+function isQueryRequest(req: IncomingMessage): boolean {
+  if (req.headers['x-amz-target'] !== undefined) return false;
+  if (req.method === 'POST') {
+    const contentType = (header(req, 'content-type') ?? '').split(';')[0]?.trim().toLowerCase();
+    return contentType === 'application/x-www-form-urlencoded';
+  }
+  if (req.method !== 'GET') return false;
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  return q >= 0 && new URLSearchParams(url.slice(q + 1)).has('Action');
+}
+
+/**
+ * A query-protocol request. Its parameters are the URL's query string and the form body (the
+ * first occurrence of a name wins, the query string's first); the input is decoded from them with
+ * the service's model (query.ts), so the same handlers run as on JSON. Sent to a path other than
+ * `/` (a queue URL), that URL fills the protocol's `urlMember` when the form leaves it out.
+ */
+async function handleQuery(
+  req: IncomingMessage,
+  res: ServerResponse,
+  opts: EdgeOptions,
+  services: readonly JsonService[],
+  requestId: string,
+): Promise<void> {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  const params = parseQueryParams(q < 0 ? '' : url.slice(q + 1));
+  const body = await readBody(req, opts.maxBodyBytes ?? DEFAULT_MAX_BODY);
+  if (body !== null) parseQueryParams(body.toString('utf8'), params);
+  const action = params.get('Action') ?? '';
+  const service = services.find((s) => s.query !== undefined && hasOperation(s.query.model, action)) ?? (services[0] as JsonService);
+  const protocol = service.query as QueryProtocol;
+  if (body === null) {
+    res.setHeader('connection', 'close');
+    writeQueryError(res, requestId, protocol, new SwitchyardError('RequestEntityTooLargeException', 'Request entity too large'));
+    if (!req.readableEnded) res.on('finish', () => req.destroy());
+    return;
+  }
+  try {
+    const caller = authenticate(req, body, service.signingName, opts.auth);
+    // Not verified against AWS: what SQS answers a request without an Action.
+    if (action === '') throw new SwitchyardError('MissingParameter', 'The request must contain the parameter Action.');
+    const handler = service.operations.get(action);
+    if (handler === undefined || !hasOperation(protocol.model, action)) {
+      throw new SwitchyardError('InvalidAction', `The action ${action} is not valid for this web service.`);
+    }
+    const host = header(req, 'host');
+    const resourceUrl = path === '/' || path === '' || host === undefined ? undefined : `http://${host}${path}`;
+    const input = decodeQueryInput(protocol, action, params, resourceUrl);
+    const output = await handler(requestContext(req, res, caller, requestId, action), input);
+    const text = encodeQueryResponse(protocol, action, output, requestId);
+    res.writeHead(200, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(text), 'x-amzn-requestid': requestId });
+    res.end(text);
+  } catch (e) {
+    writeQueryError(res, requestId, protocol, asSwitchyardError(e, opts));
+  }
+}
+
+/**
+ * A thrown SwitchyardError as it is; any other fault, or an error whose code is missing from the
+ * catalogue (a bug: it has no status or wire form), is logged and becomes an InternalException.
+ */
+function asSwitchyardError(e: unknown, opts: EdgeOptions): SwitchyardError {
+  if (e instanceof SwitchyardError && Object.hasOwn(ERROR_CATALOGUE, e.code)) return e;
+  opts.log({ level: 'error', msg: 'request failed', err: String((e as Error)?.stack ?? e) });
+  return new SwitchyardError('InternalException', 'Internal error');
+}
+
+function writeQueryError(res: ServerResponse, requestId: string, protocol: QueryProtocol, e: SwitchyardError): void {
+  const text = encodeQueryError(protocol, e.code, e.message, requestId);
+  res.writeHead(e.status, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(text), 'x-amzn-requestid': requestId });
+  res.end(text);
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
@@ -205,15 +329,21 @@ function tooDeep(value: object, depth = 1): boolean {
   return false;
 }
 
-/** AWS's JSON error body; an error AWS sends without a message (e.g. UnknownOperation) has none. */
+/**
+ * AWS's JSON error body; an error AWS sends without a message (e.g. UnknownOperation) has none.
+ * The `__type` and the query-error header are the service's (see the module comment).
+ */
 function writeError(res: ServerResponse, requestId: string, e: SwitchyardError, service?: JsonService): void {
-  const body = JSON.stringify(e.message === '' ? { __type: e.code } : { __type: e.code, message: e.message });
-  res.writeHead(e.status, {
+  const type = service?.errorType?.(e.code) ?? e.code;
+  const body = JSON.stringify(e.message === '' ? { __type: type } : { __type: type, message: e.message });
+  const headers: Record<string, string | number> = {
     'content-type': service?.contentType ?? 'application/x-amz-json-1.1',
     'content-length': Buffer.byteLength(body),
     'x-amzn-requestid': requestId,
-    'x-amzn-errortype': e.code,
-  });
+    'x-amzn-errortype': type,
+  };
+  if (service?.queryCompatible === true) headers['x-amzn-query-error'] = `${queryCode(e.code)};${e.status >= 500 ? 'Receiver' : 'Sender'}`;
+  res.writeHead(e.status, headers);
   res.end(body);
 }
 

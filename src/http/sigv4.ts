@@ -96,6 +96,11 @@ const CODES = {
 } as const satisfies Record<string, Record<Kind, readonly [string, number]>>;
 type Kind = 'missing' | 'incomplete' | 'signature' | 'client';
 
+/** The code a refusal of `kind` has for a signing name (`sqs`, else EventBridge's codes). */
+export function refusalCode(service: string, kind: Kind): string {
+  return (service === 'sqs' ? CODES.sqs : CODES.events)[kind][0];
+}
+
 export const MESSAGES = {
   missing: 'Request is missing Authentication Token',
   unknownKey: 'The security token included in the request is invalid.',

@@ -99,6 +99,11 @@ export class Router {
     return key === undefined ? undefined : this.buses.get(key)?.targets.get(ruleArn);
   }
 
+  /** A rule's target as it is now (delivery reads its input settings), if it still exists. */
+  targetOf(ruleArn: string, targetId: string): Target | undefined {
+    return this.targetsOf(ruleArn)?.byId.get(targetId);
+  }
+
   /** Check that `detail` is one JSON object, as `route` does, for an event no rule will see. */
   check(head: Record<string, unknown>, detail: string): Route[] {
     NO_RULES.matchWithBody(head, 'detail', detail);

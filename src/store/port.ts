@@ -10,7 +10,8 @@
  * Listing: `list*` return items in name order, at most `limit`, starting after `after` (a name
  * from an earlier page), so the API can build NextTokens from names.
  */
-import type { AcceptedEvent, EventBus, OwedDelivery, Rule, Scope, StoredEvent, Tag, Target } from '../domain/model.js';
+import type { AcceptedEvent, EventBus, OwedDelivery, PendingDelivery, Rule, Scope, StoredEvent, Tag, Target } from '../domain/model.js';
+import type { MoveTask, NewMessage, Queue, Receipt, SendOutcome, StoredMessage } from '../queues/model.js';
 
 export interface Page {
   readonly after?: string;
@@ -67,4 +68,100 @@ export interface Store {
   /** Add to a named per-scope counter (e.g. events dropped for a bus that does not exist). */
   addToCounter(scope: Scope, name: string, n: number): Promise<void>;
   getCounter(scope: Scope, name: string): Promise<number>;
+
+  // Deliveries ------------------------------------------------------------------------------
+  /**
+   * Deliveries not yet made, in acceptance order, after the one whose `key` is `after` (from the
+   * first when undefined), at most `limit`.
+   */
+  pendingDeliveries(after: string | undefined, limit: number): Promise<PendingDelivery[]>;
+  /**
+   * Deliver to a built-in queue: enqueue the message and mark the delivery made, in one
+   * transaction (so it is made exactly once, even across a crash).
+   */
+  deliverToQueue(delivery: PendingDelivery, queue: Queue, message: NewMessage, now: number, dedupWindowMs: number): Promise<SendOutcome>;
+  /** Mark a delivery failed for good (not retried), with its error, counting the attempt. */
+  failDelivery(delivery: PendingDelivery, error: string): Promise<void>;
+  /** A delivery's state: 'pending', 'delivered' or 'failed', with its attempts and last error. */
+  deliveryState(eventId: string, ruleArn: string, targetId: string): Promise<{ state: string; attempts: number; lastError?: string } | undefined>;
+
+  /** The queues and their messages. */
+  readonly queues: QueueStore;
+}
+
+/** What ReceiveMessage asks of the store: claim up to `max` messages, in one transaction. */
+export interface ReceiveRequest {
+  readonly max: number;
+  readonly now: number;
+  /** When the claimed messages become visible again. */
+  readonly visibleUntil: number;
+  /** A fresh receipt nonce for each claimed message. */
+  readonly nonce: () => string;
+  /** Messages enqueued before this are past retention: deleted, never returned. */
+  readonly expiredBefore: number;
+  /**
+   * The queue's redrive policy: a message already received `maxReceiveCount` times is moved to
+   * `queue` (enqueued now, visible, its receive count kept, its source recorded) instead of being
+   * returned.
+   */
+  readonly deadLetter?: { readonly queue: Queue; readonly maxReceiveCount: number };
+}
+
+/**
+ * Queues. Every method is one transaction; a write is durable when it resolves. FIFO rules
+ * (receive one group at a time, in order; deduplicate within the interval) are the store's to
+ * keep, because they are decided by what is stored at the moment of the transaction.
+ */
+export interface QueueStore {
+  /** Insert a queue, numbering it; the existing queue (unchanged) when the name is taken. */
+  createQueue(queue: Omit<Queue, 'id'>): Promise<{ queue: Queue; created: boolean }>;
+  getQueue(scope: Scope, name: string): Promise<Queue | undefined>;
+  /** In name order, as the other `list*`. */
+  listQueues(scope: Scope, page: Page): Promise<Queue[]>;
+  /** Every queue of the scope (ListDeadLetterSourceQueues filters them). */
+  allQueues(scope: Scope): Promise<Queue[]>;
+  /** Replace a queue's attributes, tags and modification time. */
+  updateQueue(queue: Queue): Promise<void>;
+  /** Delete a queue with its messages and deduplication records. */
+  deleteQueue(queue: Queue): Promise<void>;
+
+  /**
+   * Enqueue messages in order. For a FIFO queue each message with a deduplicationId is first
+   * looked up among the keys seen until their expiry: a duplicate is not enqueued and gets the
+   * original's id and sequence number; a new key is kept until `now + dedupWindowMs`.
+   */
+  sendMessages(queue: Queue, messages: readonly NewMessage[], now: number, dedupWindowMs: number): Promise<SendOutcome[]>;
+  /** Claim messages: standard queues any visible ones; FIFO queues only groups with none in flight, in order. */
+  receiveMessages(queue: Queue, request: ReceiveRequest): Promise<StoredMessage[]>;
+  /**
+   * Delete by receipt: 'stale' (nothing deleted) when the receipt is not the message's latest,
+   * 'gone' when there is no such message, and, when `inFlightOnly`, 'expired' (nothing deleted)
+   * when its visibility timeout has ended by `now`.
+   */
+  deleteMessage(queue: Queue, receipt: Receipt, now: number, inFlightOnly: boolean): Promise<'deleted' | 'stale' | 'gone' | 'expired'>;
+  /**
+   * Set when the message becomes visible again: 'not-in-flight' when it is not in flight at
+   * `now` (or the receipt is stale), 'gone' when there is no such message.
+   */
+  changeVisibility(queue: Queue, receipt: Receipt, visibleAt: number, now: number): Promise<'changed' | 'not-in-flight' | 'gone'>;
+  /** Delete every message of the queue. */
+  purgeQueue(queue: Queue): Promise<void>;
+  /** The queue's messages by state at `now`, leaving out those enqueued before `expiredBefore` (past retention). */
+  countMessages(queue: Queue, now: number, expiredBefore: number): Promise<{ visible: number; inFlight: number; delayed: number }>;
+  /** The earliest time after `now` a message of the queue becomes visible, if any. */
+  nextVisibleAt(queue: Queue, now: number): Promise<number | undefined>;
+  /**
+   * Move up to `max` messages, oldest first, each to the queue `route` names for the queue it was
+   * dead-lettered from (enqueued now, visible, receive count reset); a message `route` has no
+   * queue for stays. Resolves with the number moved.
+   */
+  moveMessages(from: Queue, max: number, now: number, route: (deadLetterSourceArn: string | undefined) => Queue | undefined): Promise<number>;
+  /** Delete messages past retention in every queue, and expired deduplication keys. */
+  expire(now: number, retentionOf: (queue: Queue) => number): Promise<number>;
+
+  /** Message move tasks (StartMessageMoveTask), by handle and by source queue ARN. */
+  putMoveTask(task: MoveTask): Promise<void>;
+  getMoveTask(handle: string): Promise<MoveTask | undefined>;
+  /** A source queue's tasks, newest first. */
+  listMoveTasks(scope: Scope, sourceArn: string): Promise<MoveTask[]>;
 }

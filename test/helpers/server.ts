@@ -11,7 +11,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 
-export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+/**
+ * The checkout the tests run from (dist/test/helpers -> ../../..). SWITCHYARD_TEST_REPO overrides
+ * it, for a build compiled elsewhere: a directory with bin/switchyard.js importing that build.
+ */
+export const REPO = process.env.SWITCHYARD_TEST_REPO ?? fileURLToPath(new URL('../../../', import.meta.url));
 export const BIN = join(REPO, 'bin', 'switchyard.js');
 
 export interface ServerProcess {

@@ -93,4 +93,54 @@ export const MIGRATIONS: readonly Migration[] = [
         FROM owed o JOIN events e ON e.rowid = o.event JOIN destinations d ON d.id = o.destination;
     `,
   },
+  {
+    version: 3,
+    name: 'queues: SQS-compatible queues, their messages, FIFO deduplication, message move tasks; owed last_error',
+    // A message row is numbered by arrival (seq), which orders a FIFO group and derives its
+    // sequence number. visible_at is when it may next be received (its delay, or the end of its
+    // visibility timeout); enqueued_at is what retention counts from. Everything else a receiver
+    // sees but no query filters on is kept as JSON in meta. Both numbers are AUTOINCREMENT: never
+    // reused, so sequence numbers only grow and a re-created queue is a new queue.
+    sql: `
+      CREATE TABLE queues (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        UNIQUE (account, region, name)
+      );
+      CREATE TABLE messages (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        queue INTEGER NOT NULL,
+        message_id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        meta TEXT NOT NULL,
+        group_id TEXT,
+        sent_at INTEGER NOT NULL,
+        enqueued_at INTEGER NOT NULL,
+        visible_at INTEGER NOT NULL,
+        receive_count INTEGER NOT NULL DEFAULT 0,
+        first_received_at INTEGER,
+        receipt TEXT
+      );
+      CREATE INDEX messages_visible ON messages (queue, visible_at);
+      CREATE INDEX messages_enqueued ON messages (queue, enqueued_at);
+      CREATE INDEX messages_group ON messages (queue, group_id, seq) WHERE group_id IS NOT NULL;
+      CREATE TABLE deduplication (
+        queue INTEGER NOT NULL,
+        key TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        sequence_number TEXT,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (queue, key)
+      ) WITHOUT ROWID;
+      -- Owed deliveries' states: 0 pending, 1 delivered, 2 failed (not retried); the last error.
+      ALTER TABLE owed ADD COLUMN last_error TEXT;
+      CREATE TABLE move_tasks (
+        handle TEXT PRIMARY KEY,
+        account TEXT NOT NULL, region TEXT NOT NULL,
+        source_arn TEXT NOT NULL,
+        doc TEXT NOT NULL
+      );
+    `,
+  },
 ];

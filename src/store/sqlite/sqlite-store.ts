@@ -10,12 +10,14 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import type { AcceptedEvent, EventBus, OwedDelivery, Rule, Scope, StoredEvent, Tag, Target } from '../../domain/model.js';
-import type { Page, Store } from '../port.js';
+import type { AcceptedEvent, EventBus, OwedDelivery, PendingDelivery, Rule, Scope, StoredEvent, Tag, Target } from '../../domain/model.js';
+import type { NewMessage, Queue, SendOutcome } from '../../queues/model.js';
+import type { Page, QueueStore, Store } from '../port.js';
 import { configureConnection } from './connection.js';
 import { encodeBatch } from './writer-protocol.js';
 import type { WriteReply, WriteRequest } from './writer-protocol.js';
 import { MIGRATIONS } from './migrations.js';
+import { SqliteQueueStore } from './queue-store.js';
 
 export const DATABASE_FILE = 'switchyard.db';
 
@@ -115,9 +117,13 @@ export class SqliteStore implements Store {
   private readonly destinations = new Map<string, Map<string, { targetArn: string; id: number }>>();
   private readonly destination = (d: OwedDelivery): number => this.destinationOf(d);
   private readonly sql;
+  readonly queues: QueueStore;
+  private readonly queueStore: SqliteQueueStore;
 
   constructor(db: Database.Database, writer: EventWriter, checkpointer: Worker) {
     this.db = db;
+    this.queueStore = new SqliteQueueStore(db);
+    this.queues = this.queueStore;
     this.writer = writer;
     this.checkpointer = checkpointer;
     const p = (text: string): Database.Statement => db.prepare(text);
@@ -177,6 +183,21 @@ export class SqliteStore implements Store {
       /** rule_arn, target_id, target_arn */
       findDestination: p('SELECT id FROM destinations WHERE rule_arn = ? AND target_id = ? AND target_arn = ?'),
       countEvents: p('SELECT count(*) AS n FROM events'),
+      /** after (event rowid, destination), limit */
+      pending: p(
+        `SELECT o.event, o.destination, o.attempts, e.id, e.envelope, e.ingested_at, d.rule_arn, d.target_id, d.target_arn
+         FROM owed o JOIN events e ON e.rowid = o.event JOIN destinations d ON d.id = o.destination
+         WHERE (o.event, o.destination) > (?, ?) AND o.state = 0 ORDER BY o.event, o.destination LIMIT ?`,
+      ),
+      /** event, destination */
+      markDelivered: p('UPDATE owed SET state = 1, attempts = attempts + 1, last_error = NULL WHERE event = ? AND destination = ? AND state = 0'),
+      /** last_error, event, destination */
+      markFailed: p('UPDATE owed SET state = 2, attempts = attempts + 1, last_error = ? WHERE event = ? AND destination = ? AND state = 0'),
+      /** event id, rule_arn, target_id */
+      deliveryState: p(
+        `SELECT o.state, o.attempts, o.last_error FROM owed o JOIN events e ON e.rowid = o.event JOIN destinations d ON d.id = o.destination
+         WHERE e.id = ? AND d.rule_arn = ? AND d.target_id = ?`,
+      ),
       /** account, region, name, n */
       addToCounter: p(
         'INSERT INTO counters (account, region, name, value) VALUES (?, ?, ?, ?) ON CONFLICT (account, region, name) DO UPDATE SET value = value + excluded.value',
@@ -342,6 +363,41 @@ export class SqliteStore implements Store {
       targetId: r.target_id as string,
       targetArn: r.target_arn as string,
     }));
+  }
+
+  async pendingDeliveries(after: string | undefined, limit: number): Promise<PendingDelivery[]> {
+    const [event, destination] = after === undefined ? [0, 0] : after.split(':').map(Number);
+    return (this.sql.pending.all(event, destination, limit) as Row[]).map((r) => ({
+      key: `${r.event as number}:${r.destination as number}`,
+      eventId: r.id as string,
+      ruleArn: r.rule_arn as string,
+      targetId: r.target_id as string,
+      targetArn: r.target_arn as string,
+      envelope: r.envelope as string,
+      ingestedAt: r.ingested_at as number,
+      attempts: r.attempts as number,
+    }));
+  }
+
+  async deliverToQueue(delivery: PendingDelivery, queue: Queue, message: NewMessage, now: number, dedupWindowMs: number): Promise<SendOutcome> {
+    const [event, destination] = delivery.key.split(':').map(Number);
+    return this.db.transaction(() => {
+      const outcome = this.queueStore.insert(queue, message, now, dedupWindowMs);
+      this.sql.markDelivered.run(event, destination);
+      return outcome;
+    })();
+  }
+
+  async failDelivery(delivery: PendingDelivery, error: string): Promise<void> {
+    const [event, destination] = delivery.key.split(':').map(Number);
+    this.sql.markFailed.run(error, event, destination);
+  }
+
+  async deliveryState(eventId: string, ruleArn: string, targetId: string): Promise<{ state: string; attempts: number; lastError?: string } | undefined> {
+    const row = this.sql.deliveryState.get(eventId, ruleArn, targetId) as Row | undefined;
+    if (row === undefined) return undefined;
+    const state = ['pending', 'delivered', 'failed'][row.state as number] ?? 'unknown';
+    return { state, attempts: row.attempts as number, ...(row.last_error === null ? {} : { lastError: row.last_error as string }) };
   }
 
   async countEvents(): Promise<number> {

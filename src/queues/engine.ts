@@ -1,0 +1,550 @@
+/**
+ * The queue engine: SQS's behaviour over the store's QueueStore. It owns what is not the store's
+ * to decide: validation, ids and receipt handles, the clock, long polling, the 60-second rules
+ * (purge, re-creation after delete), retention sweeps and message move tasks.
+ *
+ * Long polling. A receive that finds nothing waits (up to its WaitTimeSeconds) on the queue's
+ * waiters. A waiter is woken by a send, a visibility change or a move into the queue, and by a
+ * timer set for the queue's next visible_at (a delay or a visibility timeout ending); it then
+ * looks again. The wake-up is only a hint: whatever it finds is decided by the store's claim.
+ *
+ *   receive --claim--> messages? --yes--> answer
+ *                        | no, wait > 0
+ *                        v
+ *                   wait on queue <--wake-- send / change visibility / move / next visible_at timer
+ *                        |                      or the wait's end --> claim once more, answer
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { queryCode, SwitchyardError } from '../domain/errors.js';
+import type { Scope } from '../domain/model.js';
+import type { Page, QueueStore } from '../store/port.js';
+import { applyAttributes, checkAttributes, parseRedriveAllowPolicy, parseRedrivePolicy, withDefaults } from './attributes.js';
+import { checkMessage } from './messages.js';
+import type { CheckedMessage, MessageInput } from './messages.js';
+import type { MoveTask, NewMessage, Queue, Receipt, SendOutcome, StoredMessage } from './model.js';
+import { isFifoName, isValidQueueName, queueArn, queueFromArn, queueFromUrl } from './names.js';
+
+export const MESSAGES = {
+  noQueue: 'The specified queue does not exist.',
+  badName: 'Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length',
+  badFifoName:
+    'The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length.',
+  exists: (name: string) => `A queue already exists with the same name and a different value for attribute ${name}`,
+  deletedRecently: 'You must wait 60 seconds after deleting a queue before you can create another with the same name.',
+  purgeInProgress: (name: string) => `Only one PurgeQueue operation on ${name} is allowed every 60 seconds.`,
+  badReceipt: (handle: string) => `The input receipt handle "${handle}" is not a valid receipt handle.`,
+  notInflight: (handle: string) =>
+    `Value ${handle} for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change.`,
+  expired: (handle: string) => `Value ${handle} for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.`,
+  redrive: (raw: string, reason: string) => `Value ${raw} for parameter RedrivePolicy is invalid. Reason: ${reason}`,
+  visibility: (value: number) => `Value ${value} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200.`,
+  receiveVisibility: (value: number) =>
+    `Value ${value} for parameter VisibilityTimeout is invalid. Reason: Must be >= 0 and <= 43200, if provided.`,
+  maxMessages: (value: number) => `Value ${value} for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.`,
+  waitTime: (value: number) => `Value ${value} for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.`,
+  moveSourceNotDlq: 'Source queue must be configured as a Dead Letter Queue.',
+  moveRunning: 'There is already a task running. Only one active task is allowed for a source queue arn at a given time.',
+  moveMissing: (parameter: string) => `The resource that you specified for the ${parameter} parameter doesn't exist.`,
+  moveTaskMissing: 'Task does not exist.',
+  moveTaskHandle: 'Value for parameter TaskHandle is invalid.',
+  moveTaskNotRunning: 'Only tasks in RUNNING status can be cancelled.',
+  moveRate: "Value for parameter MaxNumberOfMessagesPerSecond is invalid. Reason: You must enter a number that's between 1 and 500.",
+  moveSame: 'Source queue arn and destination queue arn cannot be the same.',
+  moveKinds: 'The source queue and destination queue must be of the same queue type.',
+};
+
+/** FIFO deduplication interval. */
+export const DEDUPLICATION_WINDOW_MS = 5 * 60 * 1000;
+/** PurgeQueue at most once per this, and a deleted queue's name free again after it. */
+const SIXTY_SECONDS = 60_000;
+/** How often messages past retention are swept (receives skip them meanwhile). */
+const SWEEP_EVERY_MS = 60_000;
+/** How often a move task moves a slice of messages. */
+const MOVE_TICK_MS = 100;
+/** Default (and most) messages per second of a move task without a rate. */
+const MOVE_DEFAULT_RATE = 500;
+
+export interface EngineOptions {
+  readonly store: QueueStore;
+  readonly now: () => number;
+}
+
+export interface ReceiveOptions {
+  readonly max: number;
+  /** Seconds; the queue's VisibilityTimeout when absent. */
+  readonly visibilityTimeout?: number;
+  /** Seconds; the queue's ReceiveMessageWaitTimeSeconds when absent. */
+  readonly waitTimeSeconds?: number;
+  /** Ends the wait early (the client went away, or the server is closing). */
+  readonly signal?: AbortSignal;
+}
+
+function invalid(message: string): SwitchyardError {
+  return new SwitchyardError('InvalidParameterValue', message);
+}
+
+export function encodeReceipt(r: Receipt): string {
+  return Buffer.from(`${r.queueId}:${r.seq}:${r.nonce}`, 'utf8').toString('base64');
+}
+
+export function decodeReceipt(handle: string): Receipt | null {
+  const m = /^(\d+):(\d+):([0-9a-f]{32})$/.exec(Buffer.from(handle, 'base64').toString('utf8'));
+  return m === null ? null : { queueId: Number(m[1]), seq: Number(m[2]), nonce: m[3] as string };
+}
+
+export class QueueEngine {
+  private readonly store: QueueStore;
+  private readonly now: () => number;
+  /** Receives waiting for messages, by queue id. */
+  private readonly waiters = new Map<number, Set<() => void>>();
+  /** Queue (account/region/name) -> when it was deleted; its name is taken for 60 s. */
+  private readonly deleted = new Map<string, number>();
+  /** Queue id -> when it was last purged. */
+  private readonly purged = new Map<number, number>();
+  /** Move tasks running in this process: handle -> their timer. */
+  private readonly tasks = new Map<string, ReturnType<typeof setInterval>>();
+  /** Handles of running tasks asked to stop (CancelMessageMoveTask); their next tick ends them. */
+  private readonly cancelling = new Set<string>();
+  private readonly sweeper: ReturnType<typeof setInterval>;
+  private closed = false;
+
+  constructor(opts: EngineOptions) {
+    this.store = opts.store;
+    this.now = opts.now;
+    this.sweeper = setInterval(() => void this.sweep(), SWEEP_EVERY_MS);
+    this.sweeper.unref();
+  }
+
+  /** Stop timers and end every long poll (each answers with what it has: nothing). */
+  close(): void {
+    this.closed = true;
+    clearInterval(this.sweeper);
+    for (const t of this.tasks.values()) clearInterval(t);
+    this.tasks.clear();
+    for (const set of this.waiters.values()) for (const wake of set) wake();
+  }
+
+  async sweep(): Promise<number> {
+    return this.store.expire(this.now(), (q) => Number(q.attributes.MessageRetentionPeriod) * 1000);
+  }
+
+  // Queues ---------------------------------------------------------------------------------
+
+  async createQueue(scope: Scope, name: string, given: Readonly<Record<string, string>>, tags: Readonly<Record<string, string>>): Promise<Queue> {
+    const fifo = isFifoName(name);
+    if (given.FifoQueue === 'true' && !isValidQueueName(name)) throw invalid(MESSAGES.badFifoName);
+    if (given.FifoQueue === 'true' && !fifo) throw invalid(MESSAGES.badFifoName);
+    // A .fifo name without FifoQueue=true is refused with the plain name message (AWS's).
+    if (!isValidQueueName(name) || (fifo && given.FifoQueue !== 'true')) throw invalid(MESSAGES.badName);
+    checkAttributes(given, fifo, true);
+    const attributes = withDefaults(given, fifo);
+    await this.checkRelations(scope, queueArn(scope, name), attributes, fifo);
+    const key = `${scope.account}/${scope.region}/${name}`;
+    const deletedAt = this.deleted.get(key);
+    const now = this.now();
+    if (deletedAt !== undefined && now - deletedAt < SIXTY_SECONDS) {
+      throw new SwitchyardError('QueueDeletedRecently', MESSAGES.deletedRecently);
+    }
+    const { queue, created } = await this.store.createQueue({
+      account: scope.account,
+      region: scope.region,
+      name,
+      arn: queueArn(scope, name),
+      fifo,
+      attributes,
+      tags,
+      createdAt: now,
+      modifiedAt: now,
+    });
+    if (!created) {
+      // The same name again: fine with the same attributes (tags are not compared), else refused.
+      const differing = Object.keys(given).find((k) => queue.attributes[k] !== attributes[k]);
+      if (differing !== undefined) throw new SwitchyardError('QueueNameExists', MESSAGES.exists(differing));
+    }
+    return queue;
+  }
+
+  /** Attribute rules that involve other queues: a redrive policy's dead-letter queue. */
+  private async checkRelations(scope: Scope, arn: string, attributes: Readonly<Record<string, string>>, fifo: boolean): Promise<void> {
+    const raw = attributes.RedrivePolicy;
+    const redrive = raw === undefined ? null : parseRedrivePolicy(raw);
+    if (raw === undefined || redrive === null) return;
+    const target = queueFromArn(redrive.deadLetterTargetArn);
+    const dlq = target === null || target.account !== scope.account || target.region !== scope.region ? undefined : await this.store.getQueue(target, target.name);
+    if (dlq === undefined) throw invalid(MESSAGES.redrive(raw, 'Dead letter target does not exist.'));
+    if (dlq.fifo !== fifo) throw invalid(MESSAGES.redrive(raw, 'Dead-letter queue must be same type of queue as the source.'));
+    if (!allowsSource(dlq, arn)) throw invalid(MESSAGES.redrive(raw, 'Dead-letter queue does not allow this queue as a source.'));
+  }
+
+  async listQueues(scope: Scope, page: Page): Promise<Queue[]> {
+    return this.store.listQueues(scope, page);
+  }
+
+  async getQueue(scope: Scope, name: string): Promise<Queue> {
+    const queue = await this.store.getQueue(scope, name);
+    if (queue === undefined) throw new SwitchyardError('QueueDoesNotExist', MESSAGES.noQueue);
+    return queue;
+  }
+
+  /** The queue a QueueUrl names, in the caller's region. */
+  async queueAt(scope: Scope, url: string): Promise<Queue> {
+    const ref = queueFromUrl(url);
+    if (ref === null || ref.account !== scope.account) throw new SwitchyardError('QueueDoesNotExist', MESSAGES.noQueue);
+    return this.getQueue(scope, ref.name);
+  }
+
+  /** The queue an ARN names (EventBridge targets, redrive policies), if it exists. */
+  async queueByArn(arn: string): Promise<Queue | undefined> {
+    const ref = queueFromArn(arn);
+    return ref === null ? undefined : this.store.getQueue(ref, ref.name);
+  }
+
+  async setAttributes(queue: Queue, given: Readonly<Record<string, string>>): Promise<void> {
+    checkAttributes(given, queue.fifo, false, queue.attributes);
+    const attributes = applyAttributes(queue.attributes, given);
+    await this.checkRelations(queue, queue.arn, attributes, queue.fifo);
+    await this.store.updateQueue({ ...queue, attributes, modifiedAt: this.now() });
+  }
+
+  /** Every attribute of a queue, computed ones included, as AWS's strings. */
+  async allAttributes(queue: Queue): Promise<Record<string, string>> {
+    const counts = await this.count(queue);
+    return {
+      ...queue.attributes,
+      QueueArn: queue.arn,
+      ApproximateNumberOfMessages: String(counts.visible),
+      ApproximateNumberOfMessagesNotVisible: String(counts.inFlight),
+      ApproximateNumberOfMessagesDelayed: String(counts.delayed),
+      CreatedTimestamp: String(Math.floor(queue.createdAt / 1000)),
+      LastModifiedTimestamp: String(Math.floor(queue.modifiedAt / 1000)),
+    };
+  }
+
+  /** A queue's messages by state, now; those past retention (not yet swept) left out. */
+  private async count(queue: Queue): Promise<{ visible: number; inFlight: number; delayed: number }> {
+    const now = this.now();
+    return this.store.countMessages(queue, now, expiredBefore(queue, now));
+  }
+
+  async setTags(queue: Queue, tags: Readonly<Record<string, string>>, removed: readonly string[]): Promise<void> {
+    const next = { ...queue.tags, ...tags };
+    for (const key of removed) delete next[key];
+    await this.store.updateQueue({ ...queue, tags: next });
+  }
+
+  async deleteQueue(queue: Queue): Promise<void> {
+    await this.store.deleteQueue(queue);
+    this.deleted.set(`${queue.account}/${queue.region}/${queue.name}`, this.now());
+    this.wake(queue.id);
+  }
+
+  async purgeQueue(queue: Queue): Promise<void> {
+    const now = this.now();
+    const last = this.purged.get(queue.id);
+    if (last !== undefined && now - last < SIXTY_SECONDS) throw new SwitchyardError('PurgeQueueInProgress', MESSAGES.purgeInProgress(queue.name));
+    this.purged.set(queue.id, now);
+    await this.store.purgeQueue(queue);
+  }
+
+  /** The queues of the scope whose RedrivePolicy names `queue` as their dead-letter queue. */
+  async deadLetterSources(queue: Queue): Promise<Queue[]> {
+    return (await this.store.allQueues(queue)).filter((q) => {
+      const p = q.attributes.RedrivePolicy === undefined ? null : parseRedrivePolicy(q.attributes.RedrivePolicy);
+      return p !== null && p.deadLetterTargetArn === queue.arn;
+    });
+  }
+
+  // Messages -------------------------------------------------------------------------------
+
+  /** Check a message for the queue (throws SQS's error); separate so a batch can report per entry. */
+  check(queue: Queue, input: MessageInput): CheckedMessage {
+    return checkMessage(queue, input);
+  }
+
+  /** Enqueue checked messages, in order, durably. */
+  async send(queue: Queue, messages: readonly CheckedMessage[], senderId: string): Promise<SendOutcome[]> {
+    const now = this.now();
+    const rows = messages.map((m) => this.prepare(m, senderId, now));
+    const outcomes = await this.store.sendMessages(queue, rows, now, DEDUPLICATION_WINDOW_MS);
+    this.wake(queue.id);
+    return outcomes;
+  }
+
+  /** A checked message as the store keeps it: a new id, sent `now`, visible after its delay. */
+  prepare(m: CheckedMessage, senderId: string, now: number): NewMessage {
+    return {
+      messageId: randomUUID(),
+      body: m.body,
+      attributes: m.attributes,
+      systemAttributes: m.systemAttributes,
+      md5OfBody: m.md5OfBody,
+      ...(m.md5OfAttributes === undefined ? {} : { md5OfAttributes: m.md5OfAttributes }),
+      ...(m.md5OfSystemAttributes === undefined ? {} : { md5OfSystemAttributes: m.md5OfSystemAttributes }),
+      senderId,
+      sentAt: now,
+      visibleAt: now + m.delaySeconds * 1000,
+      ...(m.groupId === undefined ? {} : { groupId: m.groupId }),
+      ...(m.deduplicationId === undefined ? {} : { deduplicationId: m.deduplicationId, deduplicationKey: m.deduplicationKey }),
+    };
+  }
+
+  async receive(queue: Queue, opts: ReceiveOptions): Promise<StoredMessage[]> {
+    if (!Number.isInteger(opts.max) || opts.max < 1 || opts.max > 10) throw invalid(MESSAGES.maxMessages(opts.max));
+    const visibility = opts.visibilityTimeout ?? Number(queue.attributes.VisibilityTimeout);
+    if (visibility < 0 || visibility > 43_200) throw invalid(MESSAGES.receiveVisibility(visibility));
+    const wait = opts.waitTimeSeconds ?? Number(queue.attributes.ReceiveMessageWaitTimeSeconds);
+    if (wait < 0 || wait > 20) throw invalid(MESSAGES.waitTime(wait));
+    const deadline = this.now() + wait * 1000;
+    for (;;) {
+      const found = await this.claim(queue, opts.max, visibility);
+      if (found.length > 0 || this.now() >= deadline || opts.signal?.aborted === true || this.closed) return found;
+      await this.waitFor(queue, deadline, opts.signal);
+      // The queue may have been deleted meanwhile: then it answers empty, as SQS does.
+      if ((await this.store.getQueue(queue, queue.name))?.id !== queue.id) return [];
+    }
+  }
+
+  /**
+   * A FIFO receive retried with the same ReceiveRequestAttemptId: the same messages with the same
+   * receipt handles, their visibility timeout restarted, when none of them has been deleted,
+   * changed or received again since; undefined when that no longer holds (receive anew).
+   */
+  async repeatReceive(queue: Queue, previous: readonly StoredMessage[], visibilityTimeout: number | undefined): Promise<StoredMessage[] | undefined> {
+    const seconds = visibilityTimeout ?? Number(queue.attributes.VisibilityTimeout);
+    const now = this.now();
+    for (const m of previous) {
+      const receipt: Receipt = { queueId: queue.id, seq: m.seq, nonce: m.receipt ?? '' };
+      if ((await this.store.changeVisibility(queue, receipt, now + seconds * 1000, now)) !== 'changed') return undefined;
+    }
+    return previous.map((m) => ({ ...m, visibleAt: now + seconds * 1000 }));
+  }
+
+  private async claim(queue: Queue, max: number, visibilitySeconds: number): Promise<StoredMessage[]> {
+    const now = this.now();
+    const redrive = queue.attributes.RedrivePolicy === undefined ? null : parseRedrivePolicy(queue.attributes.RedrivePolicy);
+    const dlq = redrive === null ? undefined : await this.queueByArn(redrive.deadLetterTargetArn);
+    const claimed = await this.store.receiveMessages(queue, {
+      max,
+      now,
+      visibleUntil: now + visibilitySeconds * 1000,
+      nonce: () => randomBytes(16).toString('hex'),
+      expiredBefore: expiredBefore(queue, now),
+      ...(redrive === null || dlq === undefined ? {} : { deadLetter: { queue: dlq, maxReceiveCount: redrive.maxReceiveCount } }),
+    });
+    if (dlq !== undefined) this.wake(dlq.id);
+    return claimed;
+  }
+
+  /** Resolves when the queue may have a message for us, or at the deadline. */
+  private async waitFor(queue: Queue, deadline: number, signal?: AbortSignal): Promise<void> {
+    const next = await this.store.nextVisibleAt(queue, this.now());
+    const until = Math.min(deadline, next ?? deadline);
+    await new Promise<void>((resolve) => {
+      let set = this.waiters.get(queue.id);
+      if (set === undefined) this.waiters.set(queue.id, (set = new Set()));
+      const waiters = set;
+      const done = (): void => {
+        clearTimeout(timer);
+        waiters.delete(done);
+        if (waiters.size === 0) this.waiters.delete(queue.id);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, until - this.now()));
+      waiters.add(done);
+      signal?.addEventListener('abort', done);
+      // Closed (or the client gone) while this receive was looking: do not wait at all.
+      if (this.closed || signal?.aborted === true) done();
+    });
+  }
+
+  /** Wake the receives waiting on a queue (a latency hint: they claim again). */
+  wake(queueId: number): void {
+    const set = this.waiters.get(queueId);
+    if (set !== undefined) for (const w of [...set]) w();
+  }
+
+  /** Parse a receipt handle for the queue; ReceiptHandleIsInvalid when it is not one. */
+  receipt(handle: string): Receipt {
+    const r = decodeReceipt(handle);
+    if (r === null) throw new SwitchyardError('ReceiptHandleIsInvalid', MESSAGES.badReceipt(handle));
+    return r;
+  }
+
+  /**
+   * Delete by receipt handle. On a standard queue a stale handle (the message was received again
+   * since) succeeds without deleting, as SQS documents; on a FIFO queue a handle whose visibility
+   * timeout has ended is refused as expired. A message already gone: success.
+   */
+  async deleteMessage(queue: Queue, handle: string): Promise<void> {
+    const outcome = await this.store.deleteMessage(queue, this.receipt(handle), this.now(), queue.fifo);
+    if (outcome === 'expired') throw invalid(MESSAGES.expired(handle));
+    // On a FIFO queue a delete may free a message group for the receives waiting.
+    if (outcome === 'deleted' && queue.fifo) this.wake(queue.id);
+  }
+
+  async changeVisibility(queue: Queue, handle: string, seconds: number): Promise<void> {
+    const receipt = this.receipt(handle);
+    if (seconds < 0 || seconds > 43_200) throw invalid(MESSAGES.visibility(seconds));
+    const now = this.now();
+    const outcome = await this.store.changeVisibility(queue, receipt, now + seconds * 1000, now);
+    if (outcome !== 'changed') throw invalid(MESSAGES.notInflight(handle));
+    this.wake(queue.id);
+  }
+
+  // Message move tasks ---------------------------------------------------------------------
+
+  async startMoveTask(scope: Scope, sourceArn: string, destinationArn: string | undefined, maxPerSecond: number | undefined): Promise<MoveTask> {
+    const source = await this.queueByArn(sourceArn);
+    if (source === undefined || source.account !== scope.account) throw new SwitchyardError('SqsResourceNotFound', MESSAGES.moveMissing('SourceArn'));
+    if ((await this.deadLetterSources(source)).length === 0) throw invalid(MESSAGES.moveSourceNotDlq);
+    if (destinationArn !== undefined) {
+      const destination = await this.queueByArn(destinationArn);
+      if (destination === undefined || destination.account !== scope.account) {
+        throw new SwitchyardError('SqsResourceNotFound', MESSAGES.moveMissing('DestinationArn'));
+      }
+      if (destination.arn === source.arn) throw invalid(MESSAGES.moveSame);
+      if (destination.fifo !== source.fifo) throw invalid(MESSAGES.moveKinds);
+    }
+    if (maxPerSecond !== undefined && (maxPerSecond < 1 || maxPerSecond > 500)) throw invalid(MESSAGES.moveRate);
+    if ((await this.currentMoveTasks(scope, sourceArn)).some((t) => t.status === 'RUNNING' || t.status === 'CANCELLING')) {
+      throw invalid(MESSAGES.moveRunning);
+    }
+    const counts = await this.count(source);
+    const task: MoveTask = {
+      account: scope.account,
+      region: scope.region,
+      handle: Buffer.from(JSON.stringify({ taskId: randomUUID(), sourceArn }), 'utf8').toString('base64'),
+      sourceArn,
+      ...(destinationArn === undefined ? {} : { destinationArn }),
+      ...(maxPerSecond === undefined ? {} : { maxPerSecond }),
+      status: 'RUNNING',
+      startedAt: this.now(),
+      moved: 0,
+      toMove: counts.visible + counts.inFlight + counts.delayed,
+    };
+    await this.store.putMoveTask(task);
+    this.run(task);
+    return task;
+  }
+
+  /**
+   * A source's tasks, newest first, after taking over those a previous process left unfinished:
+   * a RUNNING task runs on here, a CANCELLING one is CANCELLED.
+   */
+  private async currentMoveTasks(scope: Scope, sourceArn: string): Promise<MoveTask[]> {
+    const tasks = await this.store.listMoveTasks(scope, sourceArn);
+    const out: MoveTask[] = [];
+    for (const t of tasks) {
+      if (this.tasks.has(t.handle) || (t.status !== 'RUNNING' && t.status !== 'CANCELLING')) out.push(t);
+      else if (t.status === 'RUNNING') {
+        this.run(t);
+        out.push(t);
+      } else {
+        const cancelled: MoveTask = { ...t, status: 'CANCELLED' };
+        await this.store.putMoveTask(cancelled);
+        out.push(cancelled);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Run a task: every MOVE_TICK_MS move what its rate allows by then (one message at once, then
+   * `rate` a second, counted in whole ticks so no rounding drifts), each message to the fixed
+   * destination or back to the queue it was dead-lettered from.
+   *
+   *   RUNNING --source empty, or a tick moved less than it could--> COMPLETED
+   *      |    --source or destination deleted, or a store failure--> FAILED (FailureReason)
+   *      +--CancelMessageMoveTask--> CANCELLING --next tick--> CANCELLED
+   *
+   * Progress is written after every tick that moved something; a cancel seen by the engine keeps
+   * the status CANCELLING in those writes, so a tick cannot undo it.
+   */
+  private run(started: MoveTask): void {
+    let task = started;
+    const rate = task.maxPerSecond ?? MOVE_DEFAULT_RATE;
+    let ticks = 0;
+    let busy = false;
+    const status = (): MoveTask['status'] => (this.cancelling.has(task.handle) ? 'CANCELLING' : 'RUNNING');
+    const tick = async (): Promise<void> => {
+      if (this.cancelling.has(task.handle)) return this.finish(task, 'CANCELLED');
+      ticks++;
+      const allowed = 1 + Math.floor((rate * ticks * MOVE_TICK_MS) / 1000) - task.moved;
+      if (allowed <= 0) return;
+      const source = await this.queueByArn(task.sourceArn);
+      const fixed = task.destinationArn === undefined ? undefined : await this.queueByArn(task.destinationArn);
+      if (source === undefined || (task.destinationArn !== undefined && fixed === undefined)) {
+        return this.finish(task, 'FAILED', queryCode('QueueDoesNotExist'));
+      }
+      const sources = new Map<string, Queue>();
+      for (const q of await this.deadLetterSources(source)) sources.set(q.arn, q);
+      const moved = await this.store.moveMessages(source, allowed, this.now(), (from) => fixed ?? (from === undefined ? undefined : sources.get(from)));
+      if (moved > 0) {
+        task = { ...task, moved: task.moved + moved };
+        await this.store.putMoveTask({ ...task, status: status() });
+        for (const q of [fixed, ...sources.values()]) if (q !== undefined) this.wake(q.id);
+      }
+      const left = await this.count(source);
+      if (moved < allowed || left.visible + left.inFlight + left.delayed === 0) await this.finish(task, 'COMPLETED');
+    };
+    const timer = setInterval(() => {
+      if (busy || this.closed) return;
+      busy = true;
+      tick()
+        .catch((e: unknown) => (this.closed ? undefined : this.finish(task, 'FAILED', (e as Error).message)))
+        // Nothing is left to report a failure to (the store itself failed): the task stays as written.
+        .catch(() => undefined)
+        .finally(() => {
+          busy = false;
+        });
+    }, MOVE_TICK_MS);
+    timer.unref();
+    this.tasks.set(task.handle, timer);
+  }
+
+  private async finish(task: MoveTask, status: MoveTask['status'], failureReason?: string): Promise<void> {
+    clearInterval(this.tasks.get(task.handle));
+    this.tasks.delete(task.handle);
+    this.cancelling.delete(task.handle);
+    await this.store.putMoveTask({ ...task, status, ...(failureReason === undefined ? {} : { failureReason }) });
+  }
+
+  async cancelMoveTask(scope: Scope, handle: string): Promise<MoveTask> {
+    let sourceArn: unknown;
+    try {
+      sourceArn = (JSON.parse(Buffer.from(handle, 'base64').toString('utf8')) as { sourceArn?: unknown }).sourceArn;
+    } catch {
+      sourceArn = undefined;
+    }
+    if (typeof sourceArn !== 'string') throw invalid(MESSAGES.moveTaskHandle);
+    const source = await this.queueByArn(sourceArn);
+    if (source === undefined || source.account !== scope.account) throw new SwitchyardError('SqsResourceNotFound', MESSAGES.moveMissing('SourceArn'));
+    const task = (await this.currentMoveTasks(scope, sourceArn)).find((t) => t.handle === handle);
+    if (task === undefined) throw new SwitchyardError('SqsResourceNotFound', MESSAGES.moveTaskMissing);
+    if (task.status !== 'RUNNING' || this.cancelling.has(handle)) throw invalid(MESSAGES.moveTaskNotRunning);
+    this.cancelling.add(handle);
+    const cancelling: MoveTask = { ...task, status: 'CANCELLING' };
+    await this.store.putMoveTask(cancelling);
+    return cancelling;
+  }
+
+  async listMoveTasks(scope: Scope, sourceArn: string, max: number): Promise<MoveTask[]> {
+    const source = await this.queueByArn(sourceArn);
+    if (source === undefined || source.account !== scope.account) throw new SwitchyardError('SqsResourceNotFound', MESSAGES.moveMissing('SourceArn'));
+    return (await this.currentMoveTasks(scope, sourceArn)).slice(0, max);
+  }
+}
+
+/** Messages of `queue` enqueued before this are past its retention period. */
+function expiredBefore(queue: Queue, now: number): number {
+  return now - Number(queue.attributes.MessageRetentionPeriod) * 1000;
+}
+
+/** Whether a dead-letter queue's RedriveAllowPolicy lets `sourceArn` name it. */
+function allowsSource(dlq: Queue, sourceArn: string): boolean {
+  const p = dlq.attributes.RedriveAllowPolicy === undefined ? null : parseRedriveAllowPolicy(dlq.attributes.RedriveAllowPolicy);
+  if (p === null || p.redrivePermission === 'allowAll') return true;
+  if (p.redrivePermission === 'denyAll') return false;
+  return p.sourceQueueArns.includes(sourceArn);
+}
