@@ -52,6 +52,8 @@ const SYSTEM_NAMES = [
   'AWSTraceHeader',
   'DeadLetterQueueSourceArn',
 ] as const;
+/** A ReceiveRequestAttemptId: 1 to 128 alphanumeric or punctuation characters (§8). */
+const ATTEMPT_ID = /^[!-~]{1,128}$/;
 /** How long a FIFO ReceiveRequestAttemptId is remembered. */
 const ATTEMPT_MS = 5 * 60 * 1000;
 
@@ -72,6 +74,12 @@ function stringMap(input: Input, name: string): Attributes {
 
 function invalid(message: string): SwitchyardError {
   return new SwitchyardError('InvalidParameterValue', message);
+}
+
+/** Tags to add to a queue (CreateQueue, TagQueue): keys 1 to 128 characters, at most 50 in all (§2.7). */
+function checkTags(queueName: string, existing: Readonly<Record<string, string>>, tags: Readonly<Record<string, string>>): void {
+  for (const key of Object.keys(tags)) if (key.length < 1 || key.length > 128) throw invalid(MESSAGES.tagKey);
+  if (Object.keys({ ...existing, ...tags }).length > 50) throw invalid(MESSAGES.tooManyTags(queueName));
 }
 
 /** Batch entries: at least one, at most 10, ids well formed and distinct (whole-request errors). */
@@ -169,7 +177,7 @@ export function sqsOperations(d: SqsServiceDeps): Record<string, Handler> {
     const any = Object.keys(chosen).length > 0;
     return definedOnly({
       MessageId: m.messageId,
-      ReceiptHandle: encodeReceipt({ queueId: queue.id, seq: m.seq, nonce: m.receipt ?? '' }),
+      ReceiptHandle: encodeReceipt({ queueId: queue.id, seq: m.seq, nonce: m.receipt ?? '', receivedAt: m.receivedAt ?? 0 }),
       MD5OfBody: m.md5OfBody,
       Body: m.body,
       Attributes: systemAttributes(m, wantedSystem),
@@ -195,6 +203,7 @@ export function sqsOperations(d: SqsServiceDeps): Record<string, Handler> {
       const name = optString(input, 'QueueName');
       if (name === undefined) throw invalid(MESSAGES.queueName);
       const tags = stringMap(input, 'tags');
+      checkTags(name, {}, tags);
       const queue = await engine.createQueue(scope(ctx), name, stringMap(input, 'Attributes'), tags);
       return { QueueUrl: url(ctx, queue) };
     },
@@ -255,8 +264,7 @@ export function sqsOperations(d: SqsServiceDeps): Record<string, Handler> {
     async TagQueue(ctx, input) {
       const queue = await queueOf(ctx, input);
       const tags = stringMap(input, 'Tags');
-      for (const key of Object.keys(tags)) if (key.length < 1 || key.length > 128) throw invalid(MESSAGES.tagKey);
-      if (Object.keys({ ...queue.tags, ...tags }).length > 50) throw invalid(MESSAGES.tooManyTags(queue.name));
+      checkTags(queue.name, queue.tags, tags);
       await engine.setTags(queue, tags, []);
       return {};
     },
@@ -338,7 +346,9 @@ export function sqsOperations(d: SqsServiceDeps): Record<string, Handler> {
 
     async ReceiveMessage(ctx, input) {
       const queue = await queueOf(ctx, input);
+      // FIFO only (a standard queue ignores it); worded as SQS words its other FIFO ids (inferred).
       const attemptId = queue.fifo ? optString(input, 'ReceiveRequestAttemptId') : undefined;
+      if (attemptId !== undefined && !ATTEMPT_ID.test(attemptId)) throw invalid(MESSAGE_TEXTS.id('ReceiveRequestAttemptId', attemptId));
       const attemptKey = attemptId === undefined ? undefined : `${queue.id}\u0000${attemptId}`;
       const now = d.now();
       for (const [k, a] of attempts) if (a.expires <= now) attempts.delete(k);

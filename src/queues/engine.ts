@@ -4,14 +4,17 @@
  * (purge, re-creation after delete), retention sweeps and message move tasks.
  *
  * Long polling. A receive that finds nothing waits (up to its WaitTimeSeconds) on the queue's
- * waiters. A waiter is woken by a send, a visibility change or a move into the queue, and by a
+ * waiters. A waiter is woken by a send, a visibility change, a FIFO delete (it may free a message
+ * group), a move into the queue or the queue's deletion, and by a
  * timer set for the queue's next visible_at (a delay or a visibility timeout ending); it then
  * looks again. The wake-up is only a hint: whatever it finds is decided by the store's claim.
+ * Wake-ups are counted per queue, and a receive notes the count before it claims: if a wake came
+ * between its claim and its wait, it does not wait but looks again, so no wake-up is lost.
  *
  *   receive --claim--> messages? --yes--> answer
  *                        | no, wait > 0
  *                        v
- *                   wait on queue <--wake-- send / change visibility / move / next visible_at timer
+ *                   wait on queue <--wake-- send / change visibility / FIFO delete / move / next visible_at timer
  *                        |                      or the wait's end --> claim once more, answer
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -38,6 +41,8 @@ export const MESSAGES = {
   expired: (handle: string) => `Value ${handle} for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.`,
   redrive: (raw: string, reason: string) => `Value ${raw} for parameter RedrivePolicy is invalid. Reason: ${reason}`,
   visibility: (value: number) => `Value ${value} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200.`,
+  totalVisibility: (value: number) =>
+    `Value ${value} for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [43200 seconds]`,
   receiveVisibility: (value: number) =>
     `Value ${value} for parameter VisibilityTimeout is invalid. Reason: Must be >= 0 and <= 43200, if provided.`,
   maxMessages: (value: number) => `Value ${value} for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.`,
@@ -83,13 +88,21 @@ function invalid(message: string): SwitchyardError {
   return new SwitchyardError('InvalidParameterValue', message);
 }
 
-export function encodeReceipt(r: Receipt): string {
-  return Buffer.from(`${r.queueId}:${r.seq}:${r.nonce}`, 'utf8').toString('base64');
+/**
+ * What a receipt handle carries: the message's receipt, and when it was received (the 12 hours a
+ * message may stay invisible count from then). Base64 of `queueId:seq:nonce:receivedAt`.
+ */
+export interface ReceiptHandle extends Receipt {
+  readonly receivedAt: number;
 }
 
-export function decodeReceipt(handle: string): Receipt | null {
-  const m = /^(\d+):(\d+):([0-9a-f]{32})$/.exec(Buffer.from(handle, 'base64').toString('utf8'));
-  return m === null ? null : { queueId: Number(m[1]), seq: Number(m[2]), nonce: m[3] as string };
+export function encodeReceipt(r: ReceiptHandle): string {
+  return Buffer.from(`${r.queueId}:${r.seq}:${r.nonce}:${r.receivedAt}`, 'utf8').toString('base64');
+}
+
+export function decodeReceipt(handle: string): ReceiptHandle | null {
+  const m = /^(\d+):(\d+):([0-9a-f]{32}):(\d+)$/.exec(Buffer.from(handle, 'base64').toString('utf8'));
+  return m === null ? null : { queueId: Number(m[1]), seq: Number(m[2]), nonce: m[3] as string, receivedAt: Number(m[4]) };
 }
 
 export class QueueEngine {
@@ -97,6 +110,8 @@ export class QueueEngine {
   private readonly now: () => number;
   /** Receives waiting for messages, by queue id. */
   private readonly waiters = new Map<number, Set<() => void>>();
+  /** Queue id -> how many times it was woken; a receive that looked before a wake does not wait. */
+  private readonly wakes = new Map<number, number>();
   /** Queue (account/region/name) -> when it was deleted; its name is taken for 60 s. */
   private readonly deleted = new Map<string, number>();
   /** Queue id -> when it was last purged. */
@@ -296,9 +311,10 @@ export class QueueEngine {
     if (wait < 0 || wait > 20) throw invalid(MESSAGES.waitTime(wait));
     const deadline = this.now() + wait * 1000;
     for (;;) {
+      const seen = this.wakes.get(queue.id) ?? 0;
       const found = await this.claim(queue, opts.max, visibility);
       if (found.length > 0 || this.now() >= deadline || opts.signal?.aborted === true || this.closed) return found;
-      await this.waitFor(queue, deadline, opts.signal);
+      await this.waitFor(queue, deadline, seen, opts.signal);
       // The queue may have been deleted meanwhile: then it answers empty, as SQS does.
       if ((await this.store.getQueue(queue, queue.name))?.id !== queue.id) return [];
     }
@@ -335,8 +351,11 @@ export class QueueEngine {
     return claimed;
   }
 
-  /** Resolves when the queue may have a message for us, or at the deadline. */
-  private async waitFor(queue: Queue, deadline: number, signal?: AbortSignal): Promise<void> {
+  /**
+   * Resolves when the queue may have a message for us, or at the deadline; at once when it was
+   * woken since the receive noted `seen` (a send between its claim and now is not missed).
+   */
+  private async waitFor(queue: Queue, deadline: number, seen: number, signal?: AbortSignal): Promise<void> {
     const next = await this.store.nextVisibleAt(queue, this.now());
     const until = Math.min(deadline, next ?? deadline);
     await new Promise<void>((resolve) => {
@@ -353,19 +372,20 @@ export class QueueEngine {
       const timer = setTimeout(done, Math.max(0, until - this.now()));
       waiters.add(done);
       signal?.addEventListener('abort', done);
-      // Closed (or the client gone) while this receive was looking: do not wait at all.
-      if (this.closed || signal?.aborted === true) done();
+      // Woken, closed or abandoned while this receive was looking: do not wait at all.
+      if (this.closed || signal?.aborted === true || (this.wakes.get(queue.id) ?? 0) !== seen) done();
     });
   }
 
   /** Wake the receives waiting on a queue (a latency hint: they claim again). */
   wake(queueId: number): void {
+    this.wakes.set(queueId, (this.wakes.get(queueId) ?? 0) + 1);
     const set = this.waiters.get(queueId);
     if (set !== undefined) for (const w of [...set]) w();
   }
 
   /** Parse a receipt handle for the queue; ReceiptHandleIsInvalid when it is not one. */
-  receipt(handle: string): Receipt {
+  receipt(handle: string): ReceiptHandle {
     const r = decodeReceipt(handle);
     if (r === null) throw new SwitchyardError('ReceiptHandleIsInvalid', MESSAGES.badReceipt(handle));
     return r;
@@ -387,6 +407,8 @@ export class QueueEngine {
     const receipt = this.receipt(handle);
     if (seconds < 0 || seconds > 43_200) throw invalid(MESSAGES.visibility(seconds));
     const now = this.now();
+    // At most 12 hours invisible since the receive, counted in whole seconds.
+    if (Math.floor((now - receipt.receivedAt) / 1000) + seconds > 43_200) throw invalid(MESSAGES.totalVisibility(seconds));
     const outcome = await this.store.changeVisibility(queue, receipt, now + seconds * 1000, now);
     if (outcome !== 'changed') throw invalid(MESSAGES.notInflight(handle));
     this.wake(queue.id);

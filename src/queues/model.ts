@@ -55,6 +55,8 @@ export interface StoredMessage extends NewMessage {
   readonly firstReceivedAt?: number;
   /** The nonce of its latest receipt handle (absent until first received). */
   readonly receipt?: string;
+  /** When the receive that returned it claimed it (on receive results only; not stored). */
+  readonly receivedAt?: number;
   /** FIFO only: its sequence number (20 digits). */
   readonly sequenceNumber?: string;
   /** The ARN of the queue it was dead-lettered from, once it has been. */

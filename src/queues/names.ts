@@ -48,5 +48,11 @@ export function queueFromUrl(url: string): { account: string; name: string } | n
     return null;
   }
   const m = /^\/(\d{12})\/([^/]+)\/?$/.exec(path);
-  return m === null ? null : { account: m[1] as string, name: decodeURIComponent(m[2] as string) };
+  if (m === null) return null;
+  try {
+    return { account: m[1] as string, name: decodeURIComponent(m[2] as string) };
+  } catch {
+    // A malformed %-escape names no queue.
+    return null;
+  }
 }

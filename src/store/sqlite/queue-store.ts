@@ -237,8 +237,8 @@ export class SqliteQueueStore implements QueueStore {
         }
         const receipt = r.nonce();
         this.sql.claim.run(r.visibleUntil, receipt, r.now, row.seq);
-        out.push(
-          messageOf(
+        out.push({
+          ...messageOf(
             {
               ...row,
               visible_at: r.visibleUntil,
@@ -248,7 +248,8 @@ export class SqliteQueueStore implements QueueStore {
             },
             queue.fifo,
           ),
-        );
+          receivedAt: r.now,
+        });
         return true;
       };
       if (!queue.fifo) {
