@@ -211,10 +211,10 @@ export function sqsOperations(d: SqsServiceDeps): Record<string, Handler> {
     async GetQueueUrl(ctx, input) {
       const name = optString(input, 'QueueName');
       if (name === undefined) throw invalid(MESSAGES.queueName);
+      // Another account's queue would need its policy (AddPermission, not built): none is reachable.
       const owner = optString(input, 'QueueOwnerAWSAccountId') ?? ctx.caller.account;
-      const queue = await engine.getQueue({ account: owner, region: ctx.caller.region }, name);
       if (owner !== ctx.caller.account) throw new SwitchyardError('QueueDoesNotExist', 'The specified queue does not exist.');
-      return { QueueUrl: url(ctx, queue) };
+      return { QueueUrl: url(ctx, await engine.getQueue(scope(ctx), name)) };
     },
 
     async ListQueues(ctx, input) {

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { SwitchyardError } from '../domain/errors.js';
 import { md5Hex, md5OfAttributes } from './md5.js';
-import type { MessageAttribute, Queue } from './model.js';
+import type { MessageAttribute, NewMessage, Queue } from './model.js';
 
 export const MESSAGES = {
   invalidContents: (codePoint: number) =>
@@ -114,20 +114,11 @@ function checkAttributes(attributes: Readonly<Record<string, MessageAttribute>>,
   return size;
 }
 
-/** A checked message's parts, ready for the store (ids and times are the engine's). */
-export interface CheckedMessage {
-  readonly body: string;
-  readonly attributes: Readonly<Record<string, MessageAttribute>>;
-  readonly systemAttributes: Readonly<Record<string, MessageAttribute>>;
-  readonly md5OfBody: string;
-  readonly md5OfAttributes?: string;
-  readonly md5OfSystemAttributes?: string;
+/** A checked message's parts, ready for the store (its id, sender and times are the engine's). */
+export type CheckedMessage = Omit<NewMessage, 'messageId' | 'senderId' | 'sentAt' | 'visibleAt'> & {
   /** Seconds. */
   readonly delaySeconds: number;
-  readonly groupId?: string;
-  readonly deduplicationId?: string;
-  readonly deduplicationKey?: string;
-}
+};
 
 /** Check one message for `queue` as SQS does; throws SQS's error for the first problem. */
 export function checkMessage(queue: Queue, m: MessageInput): CheckedMessage {
