@@ -113,6 +113,19 @@ function pageAfter(input: Input): string | undefined {
   }
 }
 
+/** A delete or visibility batch's answer: each entry in Successful, or in Failed with its error. */
+function batchResult(entries: readonly Input[], errors: readonly (SwitchyardError | null)[], handles: readonly string[]): Record<string, unknown> {
+  const successful: Record<string, unknown>[] = [];
+  const failed: Record<string, unknown>[] = [];
+  entries.forEach((e, i) => {
+    const id = reqString(e, 'Id');
+    const error = errors[i];
+    if (error) failed.push(failure(id, error, handles[i]));
+    else successful.push({ Id: id });
+  });
+  return { Successful: successful, Failed: failed };
+}
+
 function messageInput(input: Input): MessageInput {
   return {
     ...(optString(input, 'MessageBody') === undefined ? {} : { MessageBody: optString(input, 'MessageBody') }),
@@ -378,19 +391,10 @@ export function sqsOperations(d: SqsServiceDeps): Record<string, Handler> {
 
     async DeleteMessageBatch(ctx, input) {
       const queue = await queueOf(ctx, input);
-      const successful: Record<string, unknown>[] = [];
-      const failed: Record<string, unknown>[] = [];
-      for (const e of batchEntries(input, 'DeleteMessageBatch')) {
-        const id = reqString(e, 'Id');
-        const handle = reqString(e, 'ReceiptHandle');
-        try {
-          await engine.deleteMessage(queue, handle);
-          successful.push({ Id: id });
-        } catch (err) {
-          failed.push(failure(id, err, handle));
-        }
-      }
-      return { Successful: successful, Failed: failed };
+      const entries = batchEntries(input, 'DeleteMessageBatch');
+      const handles = entries.map((e) => reqString(e, 'ReceiptHandle'));
+      const errors = await engine.deleteMessages(queue, handles);
+      return batchResult(entries, errors, handles);
     },
 
     async ChangeMessageVisibility(ctx, input) {
@@ -401,19 +405,10 @@ export function sqsOperations(d: SqsServiceDeps): Record<string, Handler> {
 
     async ChangeMessageVisibilityBatch(ctx, input) {
       const queue = await queueOf(ctx, input);
-      const successful: Record<string, unknown>[] = [];
-      const failed: Record<string, unknown>[] = [];
-      for (const e of batchEntries(input, 'ChangeMessageVisibilityBatch')) {
-        const id = reqString(e, 'Id');
-        const handle = reqString(e, 'ReceiptHandle');
-        try {
-          await engine.changeVisibility(queue, handle, optNumber(e, 'VisibilityTimeout') ?? 0);
-          successful.push({ Id: id });
-        } catch (err) {
-          failed.push(failure(id, err, handle));
-        }
-      }
-      return { Successful: successful, Failed: failed };
+      const entries = batchEntries(input, 'ChangeMessageVisibilityBatch');
+      const handles = entries.map((e) => reqString(e, 'ReceiptHandle'));
+      const errors = await engine.changeVisibilities(queue, entries.map((e, i) => ({ handle: handles[i] as string, seconds: optNumber(e, 'VisibilityTimeout') ?? 0 })));
+      return batchResult(entries, errors, handles);
     },
 
     async StartMessageMoveTask(ctx, input) {

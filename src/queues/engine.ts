@@ -328,10 +328,9 @@ export class QueueEngine {
   async repeatReceive(queue: Queue, previous: readonly StoredMessage[], visibilityTimeout: number | undefined): Promise<StoredMessage[] | undefined> {
     const seconds = visibilityTimeout ?? Number(queue.attributes.VisibilityTimeout);
     const now = this.now();
-    for (const m of previous) {
-      const receipt: Receipt = { queueId: queue.id, seq: m.seq, nonce: m.receipt ?? '' };
-      if ((await this.store.changeVisibility(queue, receipt, now + seconds * 1000, now)) !== 'changed') return undefined;
-    }
+    const changes = previous.map((m) => ({ receipt: { queueId: queue.id, seq: m.seq, nonce: m.receipt ?? '' }, visibleAt: now + seconds * 1000 }));
+    const outcomes = await this.store.changeVisibilities(queue, changes, now);
+    if (outcomes.some((o) => o !== 'changed')) return undefined;
     return previous.map((m) => ({ ...m, visibleAt: now + seconds * 1000 }));
   }
 
@@ -384,34 +383,61 @@ export class QueueEngine {
     if (set !== undefined) for (const w of [...set]) w();
   }
 
-  /** Parse a receipt handle for the queue; ReceiptHandleIsInvalid when it is not one. */
-  receipt(handle: string): ReceiptHandle {
-    const r = decodeReceipt(handle);
-    if (r === null) throw new SwitchyardError('ReceiptHandleIsInvalid', MESSAGES.badReceipt(handle));
-    return r;
+  /** A receipt handle's parts, or the ReceiptHandleIsInvalid error when it is not one. */
+  private tryReceipt(handle: string): ReceiptHandle | SwitchyardError {
+    return decodeReceipt(handle) ?? new SwitchyardError('ReceiptHandleIsInvalid', MESSAGES.badReceipt(handle));
   }
 
   /**
-   * Delete by receipt handle. On a standard queue a stale handle (the message was received again
-   * since) succeeds without deleting, as SQS documents; on a FIFO queue a handle whose visibility
-   * timeout has ended is refused as expired. A message already gone: success.
+   * Delete by receipt handles, in one transaction; for each handle the SQS error it gets, or null.
+   * On a standard queue a stale handle (the message was received again since) succeeds without
+   * deleting, as SQS documents; on a FIFO queue a handle whose visibility timeout has ended is
+   * refused as expired. A message already gone: success.
    */
-  async deleteMessage(queue: Queue, handle: string): Promise<void> {
-    const outcome = await this.store.deleteMessage(queue, this.receipt(handle), this.now(), queue.fifo);
-    if (outcome === 'expired') throw invalid(MESSAGES.expired(handle));
+  async deleteMessages(queue: Queue, handles: readonly string[]): Promise<(SwitchyardError | null)[]> {
+    const parsed = handles.map((h) => this.tryReceipt(h));
+    const valid = parsed.filter((r): r is ReceiptHandle => !(r instanceof SwitchyardError));
+    const outcomes = valid.length === 0 ? [] : await this.store.deleteMessages(queue, valid, this.now(), queue.fifo);
+    let at = 0;
+    const errors = parsed.map((r, i) => {
+      if (r instanceof SwitchyardError) return r;
+      return outcomes[at++] === 'expired' ? invalid(MESSAGES.expired(handles[i] as string)) : null;
+    });
     // On a FIFO queue a delete may free a message group for the receives waiting.
-    if (outcome === 'deleted' && queue.fifo) this.wake(queue.id);
+    if (queue.fifo && outcomes.includes('deleted')) this.wake(queue.id);
+    return errors;
+  }
+
+  async deleteMessage(queue: Queue, handle: string): Promise<void> {
+    const [error] = await this.deleteMessages(queue, [handle]);
+    if (error) throw error;
+  }
+
+  /** Change visibility timeouts, in one transaction; for each entry the SQS error it gets, or null. */
+  async changeVisibilities(queue: Queue, entries: readonly { readonly handle: string; readonly seconds: number }[]): Promise<(SwitchyardError | null)[]> {
+    const now = this.now();
+    const checked = entries.map(({ handle, seconds }): SwitchyardError | { receipt: ReceiptHandle; visibleAt: number } => {
+      const receipt = this.tryReceipt(handle);
+      if (receipt instanceof SwitchyardError) return receipt;
+      if (seconds < 0 || seconds > 43_200) return invalid(MESSAGES.visibility(seconds));
+      // At most 12 hours invisible since the receive, counted in whole seconds.
+      if (Math.floor((now - receipt.receivedAt) / 1000) + seconds > 43_200) return invalid(MESSAGES.totalVisibility(seconds));
+      return { receipt, visibleAt: now + seconds * 1000 };
+    });
+    const changes = checked.filter((c): c is { receipt: ReceiptHandle; visibleAt: number } => !(c instanceof SwitchyardError));
+    const outcomes = changes.length === 0 ? [] : await this.store.changeVisibilities(queue, changes, now);
+    let at = 0;
+    const errors = checked.map((c, i) => {
+      if (c instanceof SwitchyardError) return c;
+      return outcomes[at++] === 'changed' ? null : invalid(MESSAGES.notInflight((entries[i] as { handle: string }).handle));
+    });
+    if (outcomes.includes('changed')) this.wake(queue.id);
+    return errors;
   }
 
   async changeVisibility(queue: Queue, handle: string, seconds: number): Promise<void> {
-    const receipt = this.receipt(handle);
-    if (seconds < 0 || seconds > 43_200) throw invalid(MESSAGES.visibility(seconds));
-    const now = this.now();
-    // At most 12 hours invisible since the receive, counted in whole seconds.
-    if (Math.floor((now - receipt.receivedAt) / 1000) + seconds > 43_200) throw invalid(MESSAGES.totalVisibility(seconds));
-    const outcome = await this.store.changeVisibility(queue, receipt, now + seconds * 1000, now);
-    if (outcome !== 'changed') throw invalid(MESSAGES.notInflight(handle));
-    this.wake(queue.id);
+    const [error] = await this.changeVisibilities(queue, [{ handle, seconds }]);
+    if (error) throw error;
   }
 
   // Message move tasks ---------------------------------------------------------------------

@@ -134,16 +134,20 @@ export interface QueueStore {
   /** Claim messages: standard queues any visible ones; FIFO queues only groups with none in flight, in order. */
   receiveMessages(queue: Queue, request: ReceiveRequest): Promise<StoredMessage[]>;
   /**
-   * Delete by receipt: 'stale' (nothing deleted) when the receipt is not the message's latest,
-   * 'gone' when there is no such message, and, when `inFlightOnly`, 'expired' (nothing deleted)
-   * when its visibility timeout has ended by `now`.
+   * Delete by receipts, in one transaction; for each: 'stale' (nothing deleted) when the receipt
+   * is not the message's latest, 'gone' when there is no such message, and, when `inFlightOnly`,
+   * 'expired' (nothing deleted) when its visibility timeout has ended by `now`.
    */
-  deleteMessage(queue: Queue, receipt: Receipt, now: number, inFlightOnly: boolean): Promise<'deleted' | 'stale' | 'gone' | 'expired'>;
+  deleteMessages(queue: Queue, receipts: readonly Receipt[], now: number, inFlightOnly: boolean): Promise<('deleted' | 'stale' | 'gone' | 'expired')[]>;
   /**
-   * Set when the message becomes visible again: 'not-in-flight' when it is not in flight at
-   * `now` (or the receipt is stale), 'gone' when there is no such message.
+   * Set when messages become visible again, in one transaction; for each: 'not-in-flight' when
+   * it is not in flight at `now` (or the receipt is stale), 'gone' when there is no such message.
    */
-  changeVisibility(queue: Queue, receipt: Receipt, visibleAt: number, now: number): Promise<'changed' | 'not-in-flight' | 'gone'>;
+  changeVisibilities(
+    queue: Queue,
+    changes: readonly { readonly receipt: Receipt; readonly visibleAt: number }[],
+    now: number,
+  ): Promise<('changed' | 'not-in-flight' | 'gone')[]>;
   /** Delete every message of the queue. */
   purgeQueue(queue: Queue): Promise<void>;
   /** The queue's messages by state at `now`, leaving out those enqueued before `expiredBefore` (past retention). */

@@ -280,25 +280,33 @@ export class SqliteQueueStore implements QueueStore {
     return this.sql.getMessage.get(receipt.seq, queue.id) as Row | undefined;
   }
 
-  async deleteMessage(queue: Queue, receipt: Receipt, now: number, inFlightOnly: boolean): Promise<'deleted' | 'stale' | 'gone' | 'expired'> {
-    return this.db.transaction(() => {
-      const row = this.current(queue, receipt);
-      if (row === undefined) return 'gone';
-      if (row.receipt !== receipt.nonce) return 'stale';
-      if (inFlightOnly && (row.visible_at as number) <= now) return 'expired';
-      this.sql.deleteMessage.run(receipt.seq);
-      return 'deleted';
-    })();
+  async deleteMessages(queue: Queue, receipts: readonly Receipt[], now: number, inFlightOnly: boolean): Promise<('deleted' | 'stale' | 'gone' | 'expired')[]> {
+    return this.db.transaction(() =>
+      receipts.map((receipt) => {
+        const row = this.current(queue, receipt);
+        if (row === undefined) return 'gone';
+        if (row.receipt !== receipt.nonce) return 'stale';
+        if (inFlightOnly && (row.visible_at as number) <= now) return 'expired';
+        this.sql.deleteMessage.run(receipt.seq);
+        return 'deleted';
+      }),
+    )();
   }
 
-  async changeVisibility(queue: Queue, receipt: Receipt, visibleAt: number, now: number): Promise<'changed' | 'not-in-flight' | 'gone'> {
-    return this.db.transaction(() => {
-      const row = this.current(queue, receipt);
-      if (row === undefined) return 'gone';
-      if (row.receipt !== receipt.nonce || (row.visible_at as number) <= now) return 'not-in-flight';
-      this.sql.setVisibleAt.run(visibleAt, receipt.seq);
-      return 'changed';
-    })();
+  async changeVisibilities(
+    queue: Queue,
+    changes: readonly { readonly receipt: Receipt; readonly visibleAt: number }[],
+    now: number,
+  ): Promise<('changed' | 'not-in-flight' | 'gone')[]> {
+    return this.db.transaction(() =>
+      changes.map(({ receipt, visibleAt }) => {
+        const row = this.current(queue, receipt);
+        if (row === undefined) return 'gone';
+        if (row.receipt !== receipt.nonce || (row.visible_at as number) <= now) return 'not-in-flight';
+        this.sql.setVisibleAt.run(visibleAt, receipt.seq);
+        return 'changed';
+      }),
+    )();
   }
 
   async purgeQueue(queue: Queue): Promise<void> {
