@@ -54,7 +54,7 @@ export async function startServer(options: Options, log: Log = jsonLog): Promise
     router,
     commit: new GroupCommit<AcceptedEvent>(async (batch) => {
       await store.appendEvents(batch);
-      dispatcher.poke();
+      dispatcher.committed(batch);
     }),
     now: () => Date.now(),
     newId: () => newEventId(),

@@ -34,8 +34,6 @@
 // PASS/FAIL and never asserted; the exit code says only whether the run itself worked (the store
 // check included).
 
-import { fork } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,9 +41,10 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 
+import { LoadProcess, fmt, median, pct, progress, table } from '../common/run-kit.js';
 import { RuleSet, parsePattern } from '../../src/pattern/index.js';
 import { DATABASE_FILE } from '../../src/store/sqlite/sqlite-store.js';
-import type { LoadCommand, LoadReply, RoundResult, RoundSpec } from './load.js';
+import type { LoadCommand, RoundResult } from './load.js';
 import { summarizeFile } from './profile.js';
 import type { RunningTarget } from './targets.js';
 import { REPO, cpuSeconds, createRules, motoVersion, startBare, startMoto, startSwitchyard } from './targets.js';
@@ -119,76 +118,17 @@ interface StoreCheck {
   readonly ok: boolean;
 }
 
-function median(values: readonly number[]): number {
-  if (values.length === 0) return Number.NaN;
-  const s = [...values].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
 
-function progress(line: string): void {
-  process.stderr.write(`${line}\n`);
-}
 
-/** The load generator process and a promise-per-command wrapper around its IPC. */
-class Loader {
-  private readonly child: ChildProcess;
-  private nextId = 1;
-  private readonly waiting = new Map<number, { resolve: (r: RoundResult) => void; reject: (e: Error) => void }>();
-  private ready: Promise<void>;
-
-  constructor(plan: Plan) {
-    this.child = fork(join(REPO, 'dist', 'bench', 'ingest', 'load.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    this.ready = new Promise((resolve, reject) => {
-      this.child.on('message', (m: LoadReply) => {
-        if (m.type === 'ready') resolve();
-        else if (m.type === 'result') this.waiting.get(m.id)?.resolve(m.result);
-        else this.waiting.get(m.id)?.reject(new Error(`load generator: ${m.message}`));
-        if (m.type !== 'ready') this.waiting.delete(m.id);
-      });
-      this.child.once('exit', (code) => {
-        const e = new Error(`the load generator exited with ${code}`);
-        reject(e);
-        for (const w of this.waiting.values()) w.reject(e);
-        this.waiting.clear();
-      });
-    });
-    this.send({ type: 'init', seed: plan.seed, bodies: plan.bodies });
-  }
-
-  private send(m: LoadCommand): void {
-    this.child.send(m);
-  }
-
-  async round(spec: RoundSpec): Promise<RoundResult> {
-    await this.ready;
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      this.send({ type: 'round', id, ...spec });
-    });
-  }
-
-  kill(): void {
-    this.child.kill('SIGKILL');
-  }
-
-  async close(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    this.send({ type: 'exit' });
-    await exited;
-  }
-}
 
 function concurrencyOf(id: TargetId, plan: Plan): number {
   return id === 'moto' ? plan.motoConcurrency : plan.concurrency;
 }
 
-async function measure(loader: Loader, id: TargetId, target: RunningTarget, plan: Plan, durationMs: number): Promise<MeasuredRound> {
+async function measure(loader: LoadProcess<LoadCommand>, id: TargetId, target: RunningTarget, plan: Plan, durationMs: number): Promise<MeasuredRound> {
   const cpu0 = cpuSeconds(target.pid);
   const t0 = performance.now();
-  const r = await loader.round({ port: target.port, durationMs, concurrency: concurrencyOf(id, plan), headers: target.headers });
+  const r = await loader.ask<RoundResult>({ type: 'round', port: target.port, durationMs, concurrency: concurrencyOf(id, plan), headers: target.headers });
   const wallS = (performance.now() - t0) / 1000;
   const cpu1 = cpuSeconds(target.pid);
   const serverCpuPct = cpu0 === null || cpu1 === null ? null : ((cpu1 - cpu0) / wallS) * 100;
@@ -241,22 +181,8 @@ function checkStore(dataDir: string, acked: readonly number[], matches: readonly
   }
 }
 
-function fmt(n: number, digits = 0): string {
-  if (!Number.isFinite(n)) return '-';
-  return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-}
 
-function pct(n: number | null): string {
-  return n === null || !Number.isFinite(n) ? '-' : `${fmt(n)}%`;
-}
 
-function table(header: readonly string[], rows: readonly (readonly string[])[], rightFrom = 1): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]): string =>
-    `| ${cells.map((c, i) => (i >= rightFrom ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number))).join(' | ')} |`;
-  const rule = `| ${widths.map((w, i) => (i >= rightFrom ? `${'-'.repeat(w - 1)}:` : '-'.repeat(w))).join(' | ')} |`;
-  return [line(header), rule, ...rows.map(line)].join('\n');
-}
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -311,7 +237,8 @@ async function main(): Promise<number> {
 
   const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-bench-ingest-'));
   const running = new Map<TargetId, RunningTarget>();
-  const loader = new Loader(plan);
+  const loader = new LoadProcess<LoadCommand>(join(REPO, 'dist', 'bench', 'ingest', 'load.js'));
+  loader.tell({ type: 'init', seed: plan.seed, bodies: plan.bodies });
   // Interrupted (Ctrl-C, or a timeout's SIGTERM): take the servers and the load generator along.
   const interrupted = (signal: NodeJS.Signals): void => {
     progress(`${signal}: stopping the servers`);

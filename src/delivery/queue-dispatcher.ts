@@ -3,17 +3,17 @@
  *
  * A delivery to a built-in queue needs no network: the store enqueues the message and marks the
  * delivery made in one transaction, so each owed delivery becomes exactly one message, even
- * across a crash. The dispatcher walks the pending deliveries in acceptance order, from a cursor
- * kept in memory (it starts from the beginning after a restart), and leaves deliveries to other
- * kinds of target pending for the general dispatcher (issue 5).
+ * across a crash. The dispatcher walks the pending deliveries to queue ARNs in acceptance order,
+ * from a cursor kept in memory (it starts from the beginning after a restart); deliveries to
+ * other kinds of target are left pending for the general dispatcher (issue 5), unread.
  *
- *   group commit --poke--> drain: pending after cursor --each--> queue target?
- *                                                   no: skip (cursor moves on)
- *                                                   yes: body (src/transform) -> checks (SQS's)
- *                                                        ok: enqueue + mark delivered (one tx)
- *                                                        refused: mark failed, with the error
+ *   group commit of a batch with queue deliveries --committed()--> drain:
+ *     pending queue deliveries after the cursor --each--> body (src/transform) -> SQS's checks
+ *                                                         ok: enqueue + mark delivered (one tx)
+ *                                                         refused: mark failed, with the error
  *
- * A poke is only a hint: a timer drains every POLL_MS too, so nothing waits on a lost poke.
+ * A drain is started at start-up and after each commit that owes a queue something; a commit
+ * during a drain makes it look again when done, so no delivery waits for another commit.
  *
  * What a queue receives: the event, or its target's Input / InputPath / InputTransformer result;
  * SqsParameters.MessageGroupId as the MessageGroupId; on a FIFO queue without content-based
@@ -21,17 +21,16 @@
  * delivery; Switchyard deduplicates by event instead, docs/queues.md).
  */
 import { SwitchyardError } from '../domain/errors.js';
-import type { PendingDelivery } from '../domain/model.js';
+import type { AcceptedEvent, PendingDelivery } from '../domain/model.js';
 import type { QueueEngine } from '../queues/engine.js';
 import { DEDUPLICATION_WINDOW_MS } from '../queues/engine.js';
-import { queueFromArn } from '../queues/names.js';
 import type { Router } from '../rules/router.js';
 import type { Store } from '../store/port.js';
 import { targetBody } from '../transform/index.js';
 import type { TargetInput } from '../transform/index.js';
 
-/** How often pending deliveries are looked for without a poke. */
-const POLL_MS = 1000;
+/** The ARNs of queues (Switchyard's own: every SQS ARN names one, or none). */
+const QUEUE_ARN_PREFIX = 'arn:aws:sqs:';
 /** Deliveries read per store call. */
 const PAGE = 256;
 /** The SenderId queue messages from EventBridge carry. */
@@ -52,12 +51,14 @@ export class QueueDispatcher {
   private draining: Promise<void> | null = null;
   private again = false;
   private closed = false;
-  private readonly timer: ReturnType<typeof setInterval>;
 
   constructor(options: QueueDispatcherOptions) {
     this.o = options;
-    this.timer = setInterval(() => this.poke(), POLL_MS);
-    this.timer.unref();
+  }
+
+  /** Events were committed: drain if any of them is owed to a queue. */
+  committed(batch: readonly AcceptedEvent[]): void {
+    if (batch.some((e) => e.deliveries.some((d) => d.targetArn.startsWith(QUEUE_ARN_PREFIX)))) this.poke();
   }
 
   /** New deliveries may be pending (e.g. a group commit just finished). */
@@ -86,16 +87,15 @@ export class QueueDispatcher {
 
   async close(): Promise<void> {
     this.closed = true;
-    clearInterval(this.timer);
     if (this.draining !== null) await this.draining;
   }
 
   private async drain(): Promise<void> {
     for (;;) {
-      const page = await this.o.store.pendingDeliveries(this.cursor, PAGE);
+      const page = await this.o.store.pendingDeliveries(QUEUE_ARN_PREFIX, this.cursor, PAGE);
       for (const d of page) {
         if (this.closed) return;
-        if (queueFromArn(d.targetArn) !== null) await this.deliver(d);
+        await this.deliver(d);
         this.cursor = d.key;
       }
       if (page.length < PAGE) return;

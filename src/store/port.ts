@@ -71,10 +71,10 @@ export interface Store {
 
   // Deliveries ------------------------------------------------------------------------------
   /**
-   * Deliveries not yet made, in acceptance order, after the one whose `key` is `after` (from the
-   * first when undefined), at most `limit`.
+   * Deliveries not yet made to targets whose ARN starts with `targetArnPrefix`, in acceptance
+   * order, after the one whose `key` is `after` (from the first when undefined), at most `limit`.
    */
-  pendingDeliveries(after: string | undefined, limit: number): Promise<PendingDelivery[]>;
+  pendingDeliveries(targetArnPrefix: string, after: string | undefined, limit: number): Promise<PendingDelivery[]>;
   /**
    * Deliver to a built-in queue: enqueue the message and mark the delivery made, in one
    * transaction (so it is made exactly once, even across a crash).

@@ -183,10 +183,11 @@ export class SqliteStore implements Store {
       /** rule_arn, target_id, target_arn */
       findDestination: p('SELECT id FROM destinations WHERE rule_arn = ? AND target_id = ? AND target_arn = ?'),
       countEvents: p('SELECT count(*) AS n FROM events'),
-      /** after (event rowid, destination), limit */
+      /** prefix low, prefix high (the ARN range), after (event rowid, destination), limit */
       pending: p(
         `SELECT o.event, o.destination, o.attempts, e.id, e.envelope, e.ingested_at, d.rule_arn, d.target_id, d.target_arn
-         FROM owed o JOIN events e ON e.rowid = o.event JOIN destinations d ON d.id = o.destination
+         FROM owed o JOIN destinations d ON d.id = o.destination AND d.target_arn >= ? AND d.target_arn < ?
+         JOIN events e ON e.rowid = o.event
          WHERE (o.event, o.destination) > (?, ?) AND o.state = 0 ORDER BY o.event, o.destination LIMIT ?`,
       ),
       /** event, destination */
@@ -365,9 +366,11 @@ export class SqliteStore implements Store {
     }));
   }
 
-  async pendingDeliveries(after: string | undefined, limit: number): Promise<PendingDelivery[]> {
+  async pendingDeliveries(targetArnPrefix: string, after: string | undefined, limit: number): Promise<PendingDelivery[]> {
     const [event, destination] = after === undefined ? [0, 0] : after.split(':').map(Number);
-    return (this.sql.pending.all(event, destination, limit) as Row[]).map((r) => ({
+    // Every text starting with the prefix sorts between it and the prefix followed by U+FFFF.
+    const rows = this.sql.pending.all(targetArnPrefix, `${targetArnPrefix}\uffff`, event, destination, limit) as Row[];
+    return rows.map((r) => ({
       key: `${r.event as number}:${r.destination as number}`,
       eventId: r.id as string,
       ruleArn: r.rule_arn as string,
