@@ -412,7 +412,7 @@ export function sqsOperations(d: SqsServiceDeps): Record<string, Handler> {
     },
 
     async StartMessageMoveTask(ctx, input) {
-      const task = await engine.startMoveTask(
+      const task = await engine.moveTasks.start(
         scope(ctx),
         reqString(input, 'SourceArn'),
         optString(input, 'DestinationArn'),
@@ -422,14 +422,14 @@ export function sqsOperations(d: SqsServiceDeps): Record<string, Handler> {
     },
 
     async CancelMessageMoveTask(ctx, input) {
-      const task = await engine.cancelMoveTask(scope(ctx), reqString(input, 'TaskHandle'));
+      const task = await engine.moveTasks.cancel(scope(ctx), reqString(input, 'TaskHandle'));
       return { ApproximateNumberOfMessagesMoved: task.moved };
     },
 
     async ListMessageMoveTasks(ctx, input) {
       const max = optNumber(input, 'MaxResults') ?? 1;
       if (max < 1 || max > 10) throw invalid(MESSAGES.moveResults(max));
-      const tasks = await engine.listMoveTasks(scope(ctx), reqString(input, 'SourceArn'), max);
+      const tasks = await engine.moveTasks.list(scope(ctx), reqString(input, 'SourceArn'), max);
       return { Results: tasks.map(moveTaskOut) };
     },
   };

@@ -1,7 +1,7 @@
 /**
  * The queue engine: SQS's behaviour over the store's QueueStore. It owns what is not the store's
  * to decide: validation, ids and receipt handles, the clock, long polling, the 60-second rules
- * (purge, re-creation after delete), retention sweeps and message move tasks.
+ * (purge, re-creation after delete) and retention sweeps; message move tasks are move-tasks.ts's.
  *
  * Long polling. A receive that finds nothing waits (up to its WaitTimeSeconds) on the queue's
  * waiters. A waiter is woken by a send, a visibility change, a FIFO delete (it may free a message
@@ -18,13 +18,14 @@
  *                        |                      or the wait's end --> claim once more, answer
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { queryCode, SwitchyardError } from '../domain/errors.js';
+import { SwitchyardError } from '../domain/errors.js';
 import type { Scope } from '../domain/model.js';
 import type { Page, QueueStore } from '../store/port.js';
 import { applyAttributes, checkAttributes, parseRedriveAllowPolicy, parseRedrivePolicy, withDefaults } from './attributes.js';
 import { checkMessage } from './messages.js';
 import type { CheckedMessage, MessageInput } from './messages.js';
-import type { MoveTask, NewMessage, Queue, Receipt, SendOutcome, StoredMessage } from './model.js';
+import type { NewMessage, Queue, Receipt, SendOutcome, StoredMessage } from './model.js';
+import { MoveTasks } from './move-tasks.js';
 import { isFifoName, isValidQueueName, queueArn, queueFromArn, queueFromUrl } from './names.js';
 
 export const MESSAGES = {
@@ -47,15 +48,6 @@ export const MESSAGES = {
     `Value ${value} for parameter VisibilityTimeout is invalid. Reason: Must be >= 0 and <= 43200, if provided.`,
   maxMessages: (value: number) => `Value ${value} for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.`,
   waitTime: (value: number) => `Value ${value} for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.`,
-  moveSourceNotDlq: 'Source queue must be configured as a Dead Letter Queue.',
-  moveRunning: 'There is already a task running. Only one active task is allowed for a source queue arn at a given time.',
-  moveMissing: (parameter: string) => `The resource that you specified for the ${parameter} parameter doesn't exist.`,
-  moveTaskMissing: 'Task does not exist.',
-  moveTaskHandle: 'Value for parameter TaskHandle is invalid.',
-  moveTaskNotRunning: 'Only tasks in RUNNING status can be cancelled.',
-  moveRate: "Value for parameter MaxNumberOfMessagesPerSecond is invalid. Reason: You must enter a number that's between 1 and 500.",
-  moveSame: 'Source queue arn and destination queue arn cannot be the same.',
-  moveKinds: 'The source queue and destination queue must be of the same queue type.',
 };
 
 /** FIFO deduplication interval. */
@@ -64,10 +56,6 @@ export const DEDUPLICATION_WINDOW_MS = 5 * 60 * 1000;
 const SIXTY_SECONDS = 60_000;
 /** How often messages past retention are swept (receives skip them meanwhile). */
 const SWEEP_EVERY_MS = 60_000;
-/** How often a move task moves a slice of messages. */
-const MOVE_TICK_MS = 100;
-/** Default (and most) messages per second of a move task without a rate. */
-const MOVE_DEFAULT_RATE = 500;
 
 export interface EngineOptions {
   readonly store: QueueStore;
@@ -116,10 +104,8 @@ export class QueueEngine {
   private readonly deleted = new Map<string, number>();
   /** Queue id -> when it was last purged. */
   private readonly purged = new Map<number, number>();
-  /** Move tasks running in this process: handle -> their timer. */
-  private readonly tasks = new Map<string, ReturnType<typeof setInterval>>();
-  /** Handles of running tasks asked to stop (CancelMessageMoveTask); their next tick ends them. */
-  private readonly cancelling = new Set<string>();
+  /** Message move tasks (StartMessageMoveTask and the rest). */
+  readonly moveTasks: MoveTasks;
   private readonly sweeper: ReturnType<typeof setInterval>;
   private closed = false;
 
@@ -128,14 +114,14 @@ export class QueueEngine {
     this.now = opts.now;
     this.sweeper = setInterval(() => void this.sweep(), SWEEP_EVERY_MS);
     this.sweeper.unref();
+    this.moveTasks = new MoveTasks(this, opts.store, opts.now);
   }
 
   /** Stop timers and end every long poll (each answers with what it has: nothing). */
   close(): void {
     this.closed = true;
     clearInterval(this.sweeper);
-    for (const t of this.tasks.values()) clearInterval(t);
-    this.tasks.clear();
+    this.moveTasks.close();
     for (const set of this.waiters.values()) for (const wake of set) wake();
   }
 
@@ -236,7 +222,8 @@ export class QueueEngine {
   }
 
   /** A queue's messages by state, now; those past retention (not yet swept) left out. */
-  private async count(queue: Queue): Promise<{ visible: number; inFlight: number; delayed: number }> {
+  /** The queue's messages by state, leaving out those past retention. */
+  async count(queue: Queue): Promise<{ visible: number; inFlight: number; delayed: number }> {
     const now = this.now();
     return this.store.countMessages(queue, now, expiredBefore(queue, now));
   }
@@ -438,149 +425,6 @@ export class QueueEngine {
   async changeVisibility(queue: Queue, handle: string, seconds: number): Promise<void> {
     const [error] = await this.changeVisibilities(queue, [{ handle, seconds }]);
     if (error) throw error;
-  }
-
-  // Message move tasks ---------------------------------------------------------------------
-
-  async startMoveTask(scope: Scope, sourceArn: string, destinationArn: string | undefined, maxPerSecond: number | undefined): Promise<MoveTask> {
-    const source = await this.queueByArn(sourceArn);
-    if (source === undefined || source.account !== scope.account) throw new SwitchyardError('SqsResourceNotFound', MESSAGES.moveMissing('SourceArn'));
-    if ((await this.deadLetterSources(source)).length === 0) throw invalid(MESSAGES.moveSourceNotDlq);
-    if (destinationArn !== undefined) {
-      const destination = await this.queueByArn(destinationArn);
-      if (destination === undefined || destination.account !== scope.account) {
-        throw new SwitchyardError('SqsResourceNotFound', MESSAGES.moveMissing('DestinationArn'));
-      }
-      if (destination.arn === source.arn) throw invalid(MESSAGES.moveSame);
-      if (destination.fifo !== source.fifo) throw invalid(MESSAGES.moveKinds);
-    }
-    if (maxPerSecond !== undefined && (maxPerSecond < 1 || maxPerSecond > 500)) throw invalid(MESSAGES.moveRate);
-    if ((await this.currentMoveTasks(scope, sourceArn)).some((t) => t.status === 'RUNNING' || t.status === 'CANCELLING')) {
-      throw invalid(MESSAGES.moveRunning);
-    }
-    const counts = await this.count(source);
-    const task: MoveTask = {
-      account: scope.account,
-      region: scope.region,
-      handle: Buffer.from(JSON.stringify({ taskId: randomUUID(), sourceArn }), 'utf8').toString('base64'),
-      sourceArn,
-      ...(destinationArn === undefined ? {} : { destinationArn }),
-      ...(maxPerSecond === undefined ? {} : { maxPerSecond }),
-      status: 'RUNNING',
-      startedAt: this.now(),
-      moved: 0,
-      toMove: counts.visible + counts.inFlight + counts.delayed,
-    };
-    await this.store.putMoveTask(task);
-    this.run(task);
-    return task;
-  }
-
-  /**
-   * A source's tasks, newest first, after taking over those a previous process left unfinished:
-   * a RUNNING task runs on here, a CANCELLING one is CANCELLED.
-   */
-  private async currentMoveTasks(scope: Scope, sourceArn: string): Promise<MoveTask[]> {
-    const tasks = await this.store.listMoveTasks(scope, sourceArn);
-    const out: MoveTask[] = [];
-    for (const t of tasks) {
-      if (this.tasks.has(t.handle) || (t.status !== 'RUNNING' && t.status !== 'CANCELLING')) out.push(t);
-      else if (t.status === 'RUNNING') {
-        this.run(t);
-        out.push(t);
-      } else {
-        const cancelled: MoveTask = { ...t, status: 'CANCELLED' };
-        await this.store.putMoveTask(cancelled);
-        out.push(cancelled);
-      }
-    }
-    return out;
-  }
-
-  /**
-   * Run a task: every MOVE_TICK_MS move what its rate allows by then (one message at once, then
-   * `rate` a second, counted in whole ticks so no rounding drifts), each message to the fixed
-   * destination or back to the queue it was dead-lettered from.
-   *
-   *   RUNNING --source empty, or a tick moved less than it could--> COMPLETED
-   *      |    --source or destination deleted, or a store failure--> FAILED (FailureReason)
-   *      +--CancelMessageMoveTask--> CANCELLING --next tick--> CANCELLED
-   *
-   * Progress is written after every tick that moved something; a cancel seen by the engine keeps
-   * the status CANCELLING in those writes, so a tick cannot undo it.
-   */
-  private run(started: MoveTask): void {
-    let task = started;
-    const rate = task.maxPerSecond ?? MOVE_DEFAULT_RATE;
-    let ticks = 0;
-    let busy = false;
-    const status = (): MoveTask['status'] => (this.cancelling.has(task.handle) ? 'CANCELLING' : 'RUNNING');
-    const tick = async (): Promise<void> => {
-      if (this.cancelling.has(task.handle)) return this.finish(task, 'CANCELLED');
-      ticks++;
-      const allowed = 1 + Math.floor((rate * ticks * MOVE_TICK_MS) / 1000) - task.moved;
-      if (allowed <= 0) return;
-      const source = await this.queueByArn(task.sourceArn);
-      const fixed = task.destinationArn === undefined ? undefined : await this.queueByArn(task.destinationArn);
-      if (source === undefined || (task.destinationArn !== undefined && fixed === undefined)) {
-        return this.finish(task, 'FAILED', queryCode('QueueDoesNotExist'));
-      }
-      const sources = new Map<string, Queue>();
-      for (const q of await this.deadLetterSources(source)) sources.set(q.arn, q);
-      const moved = await this.store.moveMessages(source, allowed, this.now(), (from) => fixed ?? (from === undefined ? undefined : sources.get(from)));
-      if (moved > 0) {
-        task = { ...task, moved: task.moved + moved };
-        await this.store.putMoveTask({ ...task, status: status() });
-        for (const q of [fixed, ...sources.values()]) if (q !== undefined) this.wake(q.id);
-      }
-      const left = await this.count(source);
-      if (moved < allowed || left.visible + left.inFlight + left.delayed === 0) await this.finish(task, 'COMPLETED');
-    };
-    const timer = setInterval(() => {
-      if (busy || this.closed) return;
-      busy = true;
-      tick()
-        .catch((e: unknown) => (this.closed ? undefined : this.finish(task, 'FAILED', (e as Error).message)))
-        // Nothing is left to report a failure to (the store itself failed): the task stays as written.
-        .catch(() => undefined)
-        .finally(() => {
-          busy = false;
-        });
-    }, MOVE_TICK_MS);
-    timer.unref();
-    this.tasks.set(task.handle, timer);
-  }
-
-  private async finish(task: MoveTask, status: MoveTask['status'], failureReason?: string): Promise<void> {
-    clearInterval(this.tasks.get(task.handle));
-    this.tasks.delete(task.handle);
-    this.cancelling.delete(task.handle);
-    await this.store.putMoveTask({ ...task, status, ...(failureReason === undefined ? {} : { failureReason }) });
-  }
-
-  async cancelMoveTask(scope: Scope, handle: string): Promise<MoveTask> {
-    let sourceArn: unknown;
-    try {
-      sourceArn = (JSON.parse(Buffer.from(handle, 'base64').toString('utf8')) as { sourceArn?: unknown }).sourceArn;
-    } catch {
-      sourceArn = undefined;
-    }
-    if (typeof sourceArn !== 'string') throw invalid(MESSAGES.moveTaskHandle);
-    const source = await this.queueByArn(sourceArn);
-    if (source === undefined || source.account !== scope.account) throw new SwitchyardError('SqsResourceNotFound', MESSAGES.moveMissing('SourceArn'));
-    const task = (await this.currentMoveTasks(scope, sourceArn)).find((t) => t.handle === handle);
-    if (task === undefined) throw new SwitchyardError('SqsResourceNotFound', MESSAGES.moveTaskMissing);
-    if (task.status !== 'RUNNING' || this.cancelling.has(handle)) throw invalid(MESSAGES.moveTaskNotRunning);
-    this.cancelling.add(handle);
-    const cancelling: MoveTask = { ...task, status: 'CANCELLING' };
-    await this.store.putMoveTask(cancelling);
-    return cancelling;
-  }
-
-  async listMoveTasks(scope: Scope, sourceArn: string, max: number): Promise<MoveTask[]> {
-    const source = await this.queueByArn(sourceArn);
-    if (source === undefined || source.account !== scope.account) throw new SwitchyardError('SqsResourceNotFound', MESSAGES.moveMissing('SourceArn'));
-    return (await this.currentMoveTasks(scope, sourceArn)).slice(0, max);
   }
 }
 
