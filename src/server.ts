@@ -19,6 +19,8 @@ import { QueueDispatcher } from './delivery/queue-dispatcher.js';
 import { Router } from './rules/router.js';
 import type { Store } from './store/port.js';
 import { openSqliteStore } from './store/sqlite/sqlite-store.js';
+import { SecretBox } from './connections/secret-box.js';
+import { ConnectionVault } from './connections/vault.js';
 
 export interface RunningServer {
   readonly port: number;
@@ -37,6 +39,14 @@ export const jsonLog: Log = (line) => process.stderr.write(`${JSON.stringify({ t
 export async function startServer(options: Options, log: Log = jsonLog): Promise<RunningServer> {
   if (options.store !== 'sqlite') throw new ConfigError('the postgres store is not built yet; use --store sqlite');
   const store = openSqliteStore(options.dataDir);
+  let box: SecretBox;
+  try {
+    box = SecretBox.open(options.dataDir, options.secretKeyFile);
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  const vault = new ConnectionVault(store, box);
   const compilePattern = (text: string) => parsePattern(text, { maxLength: options.maxPatternLength });
   const router = new Router(compilePattern);
   for (const rule of await store.allRules()) router.putRule(rule);
@@ -59,6 +69,7 @@ export async function startServer(options: Options, log: Log = jsonLog): Promise
     now: () => Date.now(),
     newId: () => newEventId(),
     compilePattern,
+    vault,
   };
   const engine = new QueueEngine({ store: store.queues, now: services.now });
   const dispatcher = new QueueDispatcher({ store, engine, router, now: services.now, log });

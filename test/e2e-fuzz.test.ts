@@ -79,6 +79,17 @@ const OPERATIONS = [
   'RemovePermission',
   'PutEvents',
   'TestEventPattern',
+  'CreateConnection',
+  'DescribeConnection',
+  'ListConnections',
+  'UpdateConnection',
+  'DeleteConnection',
+  'DeauthorizeConnection',
+  'CreateApiDestination',
+  'DescribeApiDestination',
+  'ListApiDestinations',
+  'UpdateApiDestination',
+  'DeleteApiDestination',
 ] as const;
 type Operation = (typeof OPERATIONS)[number];
 
@@ -748,6 +759,38 @@ const entry = obj(
   ['Time', 'Resources', 'TraceHeader'],
 );
 
+// Connections and API destinations.
+
+const connectionName = mostly(fc.constantFrom('conn-1', 'conn-2', 'conn-oauth'), name);
+const apiDestinationName = mostly(fc.constantFrom('dest-1', 'dest-2'), name);
+const authorizationType = mostly(fc.constantFrom('BASIC', 'API_KEY', 'OAUTH_CLIENT_CREDENTIALS'), anyString);
+const connectionState = mostly(fc.constantFrom('AUTHORIZED', 'AUTHORIZING', 'DEAUTHORIZED', 'CREATING'), anyString);
+const connectionArn = mostly(
+  fc.constantFrom(`arn:aws:events:us-east-1:${ACCOUNT}:connection/conn-1/0b6c1f0e-0000-4000-8000-000000000001`),
+  someArn,
+);
+const endpoint = mostly(fc.constantFrom('https://example.com/hook', 'https://example.com/*/x', 'http://127.0.0.1:9/x'), anyString);
+const httpMethod = mostly(fc.constantFrom('POST', 'GET', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'), anyString);
+const httpParameters = obj({
+  HeaderParameters: fc.array(obj({ Key: shortText, Value: text, IsValueSecret: mostly(fc.boolean(), leaf) }), { maxLength: 2 }),
+  QueryStringParameters: fc.array(obj({ Key: shortText, Value: text, IsValueSecret: mostly(fc.boolean(), leaf) }), { maxLength: 2 }),
+  BodyParameters: fc.array(obj({ Key: shortText, Value: text, IsValueSecret: mostly(fc.boolean(), leaf) }), { maxLength: 2 }),
+});
+const authParameters = obj({
+  BasicAuthParameters: obj({ Username: text, Password: text }, ['Username', 'Password']),
+  ApiKeyAuthParameters: obj({ ApiKeyName: text, ApiKeyValue: text }, ['ApiKeyName', 'ApiKeyValue']),
+  OAuthParameters: obj(
+    {
+      ClientParameters: obj({ ClientID: text, ClientSecret: text }, ['ClientID', 'ClientSecret']),
+      AuthorizationEndpoint: endpoint,
+      HttpMethod: mostly(fc.constantFrom('GET', 'POST', 'PUT'), anyString),
+      OAuthHttpParameters: httpParameters,
+    },
+    ['ClientParameters', 'AuthorizationEndpoint', 'HttpMethod'],
+  ),
+  InvocationHttpParameters: httpParameters,
+});
+
 const STRUCTURED: Readonly<Record<Operation, fc.Arbitrary<Obj>>> = {
   CreateEventBus: obj(
     {
@@ -811,6 +854,38 @@ const STRUCTURED: Readonly<Record<Operation, fc.Arbitrary<Obj>>> = {
   RemovePermission: obj({ StatementId: mostly(fc.constantFrom('s1', 's2'), anyString), RemoveAllPermissions: mostly(fc.boolean(), leaf), EventBusName: someBus }, [], ['RemoveAllPermissions']),
   PutEvents: obj({ Entries: fc.array(sometimesWrong(entry), { minLength: 1, maxLength: 10 }), EndpointId: anyString }, ['Entries'], ['EndpointId']),
   TestEventPattern: obj({ EventPattern: patternText, Event: eventText }, ['EventPattern', 'Event']),
+  CreateConnection: obj(
+    {
+      Name: connectionName,
+      Description: text,
+      AuthorizationType: authorizationType,
+      AuthParameters: authParameters,
+    },
+    ['Name', 'AuthorizationType', 'AuthParameters'],
+  ),
+  DescribeConnection: obj({ Name: connectionName }, ['Name']),
+  ListConnections: obj({ NamePrefix: mostly(fc.constantFrom('c', '%'), anyString), ConnectionState: connectionState, NextToken: nextToken, Limit: limit }, [], ['NextToken']),
+  UpdateConnection: obj({ Name: connectionName, Description: text, AuthorizationType: authorizationType, AuthParameters: authParameters }, ['Name']),
+  DeleteConnection: obj({ Name: connectionName }, ['Name']),
+  DeauthorizeConnection: obj({ Name: connectionName }, ['Name']),
+  CreateApiDestination: obj(
+    {
+      Name: apiDestinationName,
+      Description: text,
+      ConnectionArn: connectionArn,
+      InvocationEndpoint: endpoint,
+      HttpMethod: httpMethod,
+      InvocationRateLimitPerSecond: limit,
+    },
+    ['Name', 'ConnectionArn', 'InvocationEndpoint', 'HttpMethod'],
+  ),
+  DescribeApiDestination: obj({ Name: apiDestinationName }, ['Name']),
+  ListApiDestinations: obj({ NamePrefix: mostly(fc.constantFrom('d', '%'), anyString), ConnectionArn: connectionArn, NextToken: nextToken, Limit: limit }, [], ['NextToken']),
+  UpdateApiDestination: obj(
+    { Name: apiDestinationName, Description: text, ConnectionArn: connectionArn, InvocationEndpoint: endpoint, HttpMethod: httpMethod, InvocationRateLimitPerSecond: limit },
+    ['Name'],
+  ),
+  DeleteApiDestination: obj({ Name: apiDestinationName }, ['Name']),
 };
 
 /** The order category 2 runs in: what creates state first, then what reads it, then deletions. */
@@ -837,6 +912,17 @@ const STATEFUL_ORDER: readonly Operation[] = [
   'RemoveTargets',
   'DeleteRule',
   'DeleteEventBus',
+  'CreateConnection',
+  'CreateApiDestination',
+  'DescribeConnection',
+  'ListConnections',
+  'UpdateConnection',
+  'DescribeApiDestination',
+  'ListApiDestinations',
+  'UpdateApiDestination',
+  'DeauthorizeConnection',
+  'DeleteApiDestination',
+  'DeleteConnection',
 ];
 
 // ---------------------------------------------------------------------------------------------

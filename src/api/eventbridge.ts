@@ -5,7 +5,9 @@
  */
 import { SwitchyardError } from '../domain/errors.js';
 import type { Handler, JsonService } from '../http/server.js';
+import { apiDestinationOperations } from './api-destinations.js';
 import { busOperations } from './buses.js';
+import { connectionOperations } from './connections.js';
 import { eventOperations } from './events.js';
 import { EVENTS_MODEL } from './models/events.generated.js';
 import { permissionOperations } from './permissions.js';
@@ -65,6 +67,8 @@ export function eventBridgeService(s: Services): JsonService {
     ...tagOperations(s),
     ...permissionOperations(s),
     ...eventOperations(s),
+    ...connectionOperations(s),
+    ...apiDestinationOperations(s),
   };
   const operations = new Map<string, Handler>();
   for (const [name, handler] of Object.entries(handlers)) {

@@ -3,6 +3,7 @@
  * Built once at start (src/server.ts) and passed to each handler family.
  */
 import type { Options } from '../config/options.js';
+import type { ConnectionVault } from '../connections/vault.js';
 import type { AcceptedEvent } from '../domain/model.js';
 import type { GroupCommit } from '../ingest/group-commit.js';
 import type { Pattern } from '../pattern/index.js';
@@ -19,4 +20,6 @@ export interface Services {
   readonly newId: () => string;
   /** Parse a pattern with the configured limits (throws PatternError). */
   readonly compilePattern: (text: string) => Pattern;
+  /** Seals and opens connection secrets (src/connections/vault.ts). */
+  readonly vault: ConnectionVault;
 }

@@ -7,6 +7,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, DEFAULTS, resolveOptions } from '../config/options.js';
 import { startServer } from '../server.js';
+import { SecretKeyError } from '../connections/secret-box.js';
 import { StoreOpenError } from '../store/sqlite/sqlite-store.js';
 
 export async function serve(argv: readonly string[]): Promise<number> {
@@ -23,6 +24,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
     .option('--credentials <list>', 'access keys as AKID:SECRET:ACCOUNT[,...]')
     .option('--insecure-no-auth', 'serve without authentication on a non-loopback address')
     .option('--max-pattern-length <n>', `longest event pattern accepted (default ${DEFAULTS.maxPatternLength})`)
+    .option('--secret-key-file <file>', 'key encrypting connection secrets (default <data-dir>/secret.key, created if absent)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   try {
@@ -38,7 +40,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
     const options = resolveOptions(program.opts());
     server = await startServer(options);
   } catch (e) {
-    if (e instanceof ConfigError || e instanceof StoreOpenError) {
+    if (e instanceof ConfigError || e instanceof StoreOpenError || e instanceof SecretKeyError) {
       process.stderr.write(`switchyard serve: ${e.message}\n`);
       return e instanceof ConfigError ? 2 : 1;
     }

@@ -35,6 +35,12 @@ export interface Options {
   readonly insecureNoAuth: boolean;
   /** Longest event pattern accepted, in characters. Default 2048. */
   readonly maxPatternLength: number;
+  /**
+   * The file holding the key that encrypts connection secrets at rest (AES-256-GCM; never stored
+   * in the database). Default `<data-dir>/secret.key`, created (mode 0600) on first start when
+   * absent; a file named explicitly must exist (src/connections/secret-box.ts).
+   */
+  readonly secretKeyFile?: string;
 }
 
 export const DEFAULTS = {
@@ -65,6 +71,7 @@ const ENV_NAMES: Record<string, keyof Raw> = {
   SWITCHYARD_CREDENTIALS: 'credentials',
   SWITCHYARD_INSECURE_NO_AUTH: 'insecureNoAuth',
   SWITCHYARD_MAX_PATTERN_LENGTH: 'maxPatternLength',
+  SWITCHYARD_SECRET_KEY_FILE: 'secretKeyFile',
 };
 
 export function fromEnv(env: NodeJS.ProcessEnv): Raw {
@@ -106,6 +113,7 @@ export function resolveOptions(flags: Raw, env: NodeJS.ProcessEnv = process.env)
     credentials,
     insecureNoAuth,
     maxPatternLength: int(pick('maxPatternLength') ?? DEFAULTS.maxPatternLength, 'max-pattern-length', 1, 1 << 20),
+    ...(pick('secretKeyFile') === undefined ? {} : { secretKeyFile: str(pick('secretKeyFile'), 'secret-key-file') }),
   };
   if (!isLoopback(host) && credentials.length === 0 && !insecureNoAuth) {
     throw new ConfigError(

@@ -10,6 +10,7 @@
  * Listing: `list*` return items in name order, at most `limit`, starting after `after` (a name
  * from an earlier page), so the API can build NextTokens from names.
  */
+import type { ApiDestination, Connection } from '../domain/connections.js';
 import type { AcceptedEvent, EventBus, OwedDelivery, PendingDelivery, Rule, Scope, StoredEvent, Tag, Target } from '../domain/model.js';
 import type { MoveTask, NewMessage, Queue, Receipt, SendOutcome, StoredMessage } from '../queues/model.js';
 
@@ -87,6 +88,28 @@ export interface Store {
 
   /** The queues and their messages. */
   readonly queues: QueueStore;
+
+  // Connections and API destinations (src/domain/connections.ts) ------------------------------
+  // A connection's secrets arrive sealed (`sealedSecrets`, src/connections/secret-box.ts); the
+  // store keeps that text as given, apart from the public document, and never sees them in clear.
+  /** Insert a connection; false when one with that name exists in the scope. */
+  insertConnection(connection: Connection): Promise<boolean>;
+  getConnection(scope: Scope, name: string): Promise<Connection | undefined>;
+  getConnectionByArn(arn: string): Promise<Connection | undefined>;
+  /** In name order, as the other `list*`; only those in `state` when given. */
+  listConnections(scope: Scope, page: Page & { readonly state?: string }): Promise<Connection[]>;
+  /** Replace a connection (by ARN): document, state and sealed secrets (none when absent). */
+  updateConnection(connection: Connection): Promise<void>;
+  deleteConnection(scope: Scope, name: string): Promise<void>;
+  /** Insert an API destination; false when one with that name exists in the scope. */
+  insertApiDestination(destination: ApiDestination): Promise<boolean>;
+  getApiDestination(scope: Scope, name: string): Promise<ApiDestination | undefined>;
+  getApiDestinationByArn(arn: string): Promise<ApiDestination | undefined>;
+  /** In name order, as the other `list*`; only those using `connectionArn` when given. */
+  listApiDestinations(scope: Scope, page: Page & { readonly connectionArn?: string }): Promise<ApiDestination[]>;
+  /** Replace an API destination (by ARN). */
+  updateApiDestination(destination: ApiDestination): Promise<void>;
+  deleteApiDestination(scope: Scope, name: string): Promise<void>;
 }
 
 /** What ReceiveMessage asks of the store: claim up to `max` messages, in one transaction. */

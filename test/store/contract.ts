@@ -19,6 +19,8 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 
 import { busArn, ruleArn } from '../../src/domain/arn.js';
+import { apiDestinationArn, connectionArn } from '../../src/domain/connections.js';
+import type { ApiDestination, Connection } from '../../src/domain/connections.js';
 import type { AcceptedEvent, EventBus, OwedDelivery, Rule, Scope, StoredEvent, Target } from '../../src/domain/model.js';
 import type { Page, Store } from '../../src/store/port.js';
 
@@ -645,6 +647,90 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>, ca
         assert.equal(await s.getRule(B, 'orders', 'r'), undefined);
         assert.equal((await s.getRule(A, 'orders', 'r'))?.description, 'replaced');
         assert.equal((await s.getRule(C, 'orders', 'r'))?.description, C.region);
+      });
+    });
+
+    describe('connections and API destinations', () => {
+      const conn = (scope: Scope, name: string, extra: Partial<Connection> = {}): Connection => ({
+        ...scope,
+        name,
+        arn: connectionArn(scope, name, '11111111-2222-3333-4444-555555555555'),
+        secretArn: `arn:aws:secretsmanager:${scope.region}:${scope.account}:secret:events!connection/${name}/x-abcdef`,
+        authorizationType: 'BASIC',
+        state: 'AUTHORIZED',
+        authParameters: { BasicAuthParameters: { Username: 'u' } },
+        createdAt: T0,
+        modifiedAt: T0,
+        lastAuthorizedAt: T0,
+        sealedSecrets: 'v1.c2VhbGVk',
+        ...extra,
+      });
+      const dest = (scope: Scope, name: string, connectionArnOf: string): ApiDestination => ({
+        ...scope,
+        name,
+        arn: apiDestinationArn(scope, name, '66666666-7777-8888-9999-000000000000'),
+        connectionArn: connectionArnOf,
+        invocationEndpoint: 'https://example.com/hook',
+        httpMethod: 'POST',
+        invocationRateLimitPerSecond: 300,
+        createdAt: T0,
+        modifiedAt: T0,
+      });
+
+      check('insertConnection returns true, then false for the same name; get by name and ARN return it as stored', async (s) => {
+        const c = conn(A, 'c1');
+        assert.equal(await s.insertConnection(c), true);
+        assert.equal(await s.insertConnection(conn(A, 'c1', { description: 'other' })), false);
+        assert.deepEqual(await s.getConnection(A, 'c1'), c);
+        assert.deepEqual(await s.getConnectionByArn(c.arn), c);
+        assert.equal(await s.getConnection(B, 'c1'), undefined);
+        assert.equal(await s.getConnectionByArn(`${c.arn}0`), undefined);
+      });
+
+      check('listConnections pages in name order, by prefix and by state', async (s) => {
+        await s.insertConnection(conn(A, 'b'));
+        await s.insertConnection(conn(A, 'a_', { state: 'AUTHORIZING' }));
+        await s.insertConnection(conn(A, 'ab'));
+        await s.insertConnection(conn(C, 'a'));
+        assert.deepEqual(names(await s.listConnections(A, { limit: 100 })), ['a_', 'ab', 'b']);
+        assert.deepEqual(names(await s.listConnections(A, { limit: 1, after: 'a_' })), ['ab']);
+        assert.deepEqual(names(await s.listConnections(A, { limit: 100, namePrefix: 'a_' })), ['a_']);
+        assert.deepEqual(names(await s.listConnections(A, { limit: 100, state: 'AUTHORIZING' })), ['a_']);
+      });
+
+      check('updateConnection replaces document, state and sealed secrets (dropped when absent); delete removes it', async (s) => {
+        const c = conn(A, 'c');
+        await s.insertConnection(c);
+        const { sealedSecrets: _x, ...deauthorized } = { ...c, state: 'DEAUTHORIZED' as const, modifiedAt: T0 + 1 };
+        await s.updateConnection(deauthorized);
+        assert.deepEqual(await s.getConnection(A, 'c'), deauthorized);
+        assert.deepEqual(names(await s.listConnections(A, { limit: 100, state: 'DEAUTHORIZED' })), ['c']);
+        await s.updateConnection({ ...deauthorized, sealedSecrets: 'v1.bmV3' });
+        assert.equal((await s.getConnection(A, 'c'))?.sealedSecrets, 'v1.bmV3');
+        await s.deleteConnection(A, 'c');
+        assert.equal(await s.getConnection(A, 'c'), undefined);
+      });
+
+      check('API destinations: insert once, get by name and ARN, list by prefix and connection, update, delete', async (s) => {
+        const c1 = conn(A, 'c1');
+        const c2 = conn(A, 'c2', { arn: connectionArn(A, 'c2', '22222222-2222-3333-4444-555555555555') });
+        const d1 = dest(A, 'd1', c1.arn);
+        assert.equal(await s.insertApiDestination(d1), true);
+        assert.equal(await s.insertApiDestination(dest(A, 'd1', c2.arn)), false);
+        await s.insertApiDestination(dest(A, 'd2', c2.arn));
+        await s.insertApiDestination(dest(B, 'd1', c1.arn));
+        assert.deepEqual(await s.getApiDestination(A, 'd1'), d1);
+        assert.deepEqual(await s.getApiDestinationByArn(d1.arn), d1);
+        assert.deepEqual(names(await s.listApiDestinations(A, { limit: 100 })), ['d1', 'd2']);
+        assert.deepEqual(names(await s.listApiDestinations(A, { limit: 100, connectionArn: c2.arn })), ['d2']);
+        assert.deepEqual(names(await s.listApiDestinations(A, { limit: 100, namePrefix: 'd1' })), ['d1']);
+        const moved = { ...d1, connectionArn: c2.arn, httpMethod: 'PUT', modifiedAt: T0 + 1 };
+        await s.updateApiDestination(moved);
+        assert.deepEqual(await s.getApiDestination(A, 'd1'), moved);
+        assert.deepEqual(names(await s.listApiDestinations(A, { limit: 100, connectionArn: c2.arn })), ['d1', 'd2']);
+        await s.deleteApiDestination(A, 'd1');
+        assert.equal(await s.getApiDestination(A, 'd1'), undefined);
+        assert.deepEqual(await s.getApiDestination(B, 'd1'), dest(B, 'd1', c1.arn));
       });
     });
   });

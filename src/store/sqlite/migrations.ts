@@ -143,4 +143,29 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'connections and API destinations',
+    // A connection's doc is its public view (no credential); its credentials are in `secrets`,
+    // sealed with AES-256-GCM under a key kept outside the database (src/connections/secret-box.ts),
+    // NULL once deauthorized. `state` is a column so ListConnections can filter on it.
+    sql: `
+      CREATE TABLE connections (
+        account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL,
+        arn TEXT NOT NULL UNIQUE,
+        state TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        secrets TEXT,
+        PRIMARY KEY (account, region, name)
+      ) WITHOUT ROWID;
+      CREATE TABLE api_destinations (
+        account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL,
+        arn TEXT NOT NULL UNIQUE,
+        connection_arn TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (account, region, name)
+      ) WITHOUT ROWID;
+      CREATE INDEX api_destinations_by_connection ON api_destinations (connection_arn);
+    `,
+  },
 ];

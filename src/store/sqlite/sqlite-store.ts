@@ -18,6 +18,8 @@ import { encodeBatch } from './writer-protocol.js';
 import type { WriteReply, WriteRequest } from './writer-protocol.js';
 import { MIGRATIONS } from './migrations.js';
 import { SqliteQueueStore } from './queue-store.js';
+import { SqliteConnectionStore } from './connection-store.js';
+import type { ApiDestination, Connection } from '../../domain/connections.js';
 
 export const DATABASE_FILE = 'switchyard.db';
 
@@ -119,11 +121,13 @@ export class SqliteStore implements Store {
   private readonly sql;
   readonly queues: QueueStore;
   private readonly queueStore: SqliteQueueStore;
+  private readonly connections: SqliteConnectionStore;
 
   constructor(db: Database.Database, writer: EventWriter, checkpointer: Worker) {
     this.db = db;
     this.queueStore = new SqliteQueueStore(db);
     this.queues = this.queueStore;
+    this.connections = new SqliteConnectionStore(db);
     this.writer = writer;
     this.checkpointer = checkpointer;
     const p = (text: string): Database.Statement => db.prepare(text);
@@ -414,6 +418,44 @@ export class SqliteStore implements Store {
   async getCounter(scope: Scope, name: string): Promise<number> {
     const r = this.sql.getCounter.get(scope.account, scope.region, name) as Row | undefined;
     return r === undefined ? 0 : (r.value as number);
+  }
+
+  // Connections and API destinations: connection-store.ts ----------------------------------------
+  async insertConnection(connection: Connection): Promise<boolean> {
+    return this.connections.insertConnection(connection);
+  }
+  async getConnection(scope: Scope, name: string): Promise<Connection | undefined> {
+    return this.connections.getConnection(scope, name);
+  }
+  async getConnectionByArn(arn: string): Promise<Connection | undefined> {
+    return this.connections.getConnectionByArn(arn);
+  }
+  async listConnections(scope: Scope, page: Page & { readonly state?: string }): Promise<Connection[]> {
+    return this.connections.listConnections(scope, page);
+  }
+  async updateConnection(connection: Connection): Promise<void> {
+    this.connections.updateConnection(connection);
+  }
+  async deleteConnection(scope: Scope, name: string): Promise<void> {
+    this.connections.deleteConnection(scope, name);
+  }
+  async insertApiDestination(destination: ApiDestination): Promise<boolean> {
+    return this.connections.insertApiDestination(destination);
+  }
+  async getApiDestination(scope: Scope, name: string): Promise<ApiDestination | undefined> {
+    return this.connections.getApiDestination(scope, name);
+  }
+  async getApiDestinationByArn(arn: string): Promise<ApiDestination | undefined> {
+    return this.connections.getApiDestinationByArn(arn);
+  }
+  async listApiDestinations(scope: Scope, page: Page & { readonly connectionArn?: string }): Promise<ApiDestination[]> {
+    return this.connections.listApiDestinations(scope, page);
+  }
+  async updateApiDestination(destination: ApiDestination): Promise<void> {
+    this.connections.updateApiDestination(destination);
+  }
+  async deleteApiDestination(scope: Scope, name: string): Promise<void> {
+    this.connections.deleteApiDestination(scope, name);
   }
 }
 
