@@ -15,7 +15,7 @@ import { createEdge, listen } from './http/server.js';
 import { GroupCommit } from './ingest/group-commit.js';
 import { parsePattern } from './pattern/index.js';
 import { QueueEngine } from './queues/engine.js';
-import { QueueDispatcher } from './delivery/queue-dispatcher.js';
+import { Dispatcher } from './delivery/dispatcher.js';
 import { Router } from './rules/router.js';
 import type { Store } from './store/port.js';
 import { openSqliteStore } from './store/sqlite/sqlite-store.js';
@@ -26,7 +26,17 @@ export interface RunningServer {
   readonly port: number;
   readonly url: string;
   readonly store: Store;
+  /** Resolves once every delivery due now has been attempted (in-process tests drive time). */
+  settleDeliveries(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** What an in-process test may inject; a served process uses the real clock and jitter. */
+export interface ServerHooks {
+  /** Milliseconds since the epoch: events, queues, retries and dead-lettering read this clock. */
+  readonly now?: () => number;
+  /** Retry jitter in [0, 1). */
+  readonly random?: () => number;
 }
 
 export type Log = (line: Record<string, unknown>) => void;
@@ -36,7 +46,7 @@ export const CLOSE_GRACE_MS = 10_000;
 
 export const jsonLog: Log = (line) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...line })}\n`);
 
-export async function startServer(options: Options, log: Log = jsonLog): Promise<RunningServer> {
+export async function startServer(options: Options, log: Log = jsonLog, hooks: ServerHooks = {}): Promise<RunningServer> {
   if (options.store !== 'sqlite') throw new ConfigError('the postgres store is not built yet; use --store sqlite');
   const store = openSqliteStore(options.dataDir);
   let box: SecretBox;
@@ -66,13 +76,13 @@ export async function startServer(options: Options, log: Log = jsonLog): Promise
       await store.appendEvents(batch);
       dispatcher.committed(batch);
     }),
-    now: () => Date.now(),
+    now: hooks.now ?? (() => Date.now()),
     newId: () => newEventId(),
     compilePattern,
     vault,
   };
   const engine = new QueueEngine({ store: store.queues, now: services.now });
-  const dispatcher = new QueueDispatcher({ store, engine, router, now: services.now, log });
+  const dispatcher = new Dispatcher({ store, engine, router, now: services.now, log, ...(hooks.random === undefined ? {} : { random: hooks.random }) });
   dispatcher.poke();
   let ready = false;
   let listening = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
@@ -97,6 +107,7 @@ export async function startServer(options: Options, log: Log = jsonLog): Promise
     port,
     url: `http://${host}:${port}`,
     store,
+    settleDeliveries: () => dispatcher.settle(),
     /** Stop accepting, let in-flight requests finish (at most CLOSE_GRACE_MS), close the store. */
     async close() {
       ready = false;

@@ -140,6 +140,25 @@ describe('rule targets on built-in queues', () => {
     }
   });
 
+  it('a target whose queue does not exist dead-letters the event, with the six attributes AWS documents', async () => {
+    const dlq = await queue('targets-dlq');
+    await rule('to-nowhere', { source: ['shop.lost'] }, [
+      { Id: 'lost', Arn: queueArn('never-created'), DeadLetterConfig: { Arn: queueArn('targets-dlq') } },
+    ]);
+    const [id] = await put('shop.lost', [{ x: 1 }]);
+    const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlq, WaitTimeSeconds: 5, MessageAttributeNames: ['All'] }));
+    const [m] = r.Messages ?? [];
+    assert.equal((JSON.parse(m?.Body as string) as { id: string }).id, id, 'the event itself');
+    const attributes = Object.fromEntries(Object.entries(m?.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue]));
+    assert.deepEqual(attributes, {
+      RULE_ARN: `arn:aws:events:${REGION}:${ACCOUNT}:rule/to-nowhere`,
+      TARGET_ARN: queueArn('never-created'),
+      ERROR_CODE: 'NO_RESOURCE',
+      ERROR_MESSAGE: 'The specified queue does not exist.',
+      RETRY_ATTEMPTS: '0',
+    });
+  });
+
   it('a target whose queue does not exist fails that delivery only; the others go on', async () => {
     const url = await queue('survivor');
     await rule('half-broken', { source: ['shop.audit'] }, [
@@ -155,7 +174,8 @@ describe('rule targets on built-in queues', () => {
       const row = db
         .prepare("SELECT state, attempts, last_error FROM owed o JOIN events e ON e.rowid = o.event JOIN destinations d ON d.id = o.destination WHERE e.id = ? AND d.target_id = 'missing'")
         .get(id) as { state: number; attempts: number; last_error: string };
-      assert.deepEqual(row, { state: 2, attempts: 1, last_error: 'QueueDoesNotExist: The specified queue does not exist.' });
+      // Not retried (the target does not exist) and no dead-letter queue: dropped, with its error.
+      assert.deepEqual(row, { state: 2, attempts: 1, last_error: 'NO_RESOURCE: The specified queue does not exist.' });
     } finally {
       db?.close();
     }

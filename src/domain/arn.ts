@@ -5,7 +5,7 @@
  *   arn:aws:events:us-east-1:123456789012:rule/orders/big-orders   (rule on a custom bus)
  *   arn:aws:events:us-east-1:123456789012:rule/big-orders          (rule on the default bus)
  */
-import type { Scope } from './model.js';
+import type { Scope, TargetKind } from './model.js';
 
 export const DEFAULT_BUS = 'default';
 
@@ -40,4 +40,14 @@ export function busFromNameOrArn(scope: Scope, nameOrArn: string): Scope & { nam
     return { account: arn.account, region: arn.region, name: arn.resource.slice('event-bus/'.length) };
   }
   return { ...scope, name: nameOrArn };
+}
+
+/** What kind of target an ARN names: it decides which adapter delivers to it (src/delivery). */
+export function targetKind(arn: string): TargetKind {
+  const parsed = parseArn(arn);
+  if (parsed === null) return 'other';
+  if (parsed.service === 'sqs') return 'queue';
+  if (parsed.service === 'events' && parsed.resource.startsWith('api-destination/')) return 'api-destination';
+  if (parsed.service === 'events' && parsed.resource.startsWith('event-bus/')) return 'bus';
+  return 'other';
 }

@@ -80,11 +80,32 @@ export interface AcceptedEvent {
   readonly deliveries: readonly OwedDelivery[];
 }
 
+/** What kind of target an ARN names; it decides which adapter delivers (arn.ts targetKind). */
+export type TargetKind = 'queue' | 'api-destination' | 'bus' | 'other';
+
 /** A delivery not yet made, as the dispatcher reads it: what is owed, to whom, and the event. */
 export interface PendingDelivery extends OwedDelivery {
+  /** Which adapter delivers it (src/domain/arn.ts targetKind). */
+  readonly kind: TargetKind;
   /** The store's key of the delivery (opaque outside the store; orders deliveries). */
   readonly key: string;
   readonly envelope: string;
   readonly ingestedAt: number;
   readonly attempts: number;
 }
+
+/** One attempt to make a delivery, as recorded (table `attempts`). */
+export interface DeliveryAttempt {
+  readonly startedAt: number;
+  readonly latencyMs: number;
+  readonly outcome: 'delivered' | 'failed';
+  /** The target's HTTP status, when it answered. */
+  readonly status?: number;
+  readonly error?: string;
+}
+
+/** Where a delivery goes after an attempt (docs/delivery.md's state machine). */
+export type DeliveryNext =
+  | { readonly state: 'delivered' }
+  | { readonly state: 'waiting'; readonly dueAt: number }
+  | { readonly state: 'dropped' | 'dead-lettered'; readonly error: string };

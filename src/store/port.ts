@@ -11,7 +11,20 @@
  * from an earlier page), so the API can build NextTokens from names.
  */
 import type { ApiDestination, Connection } from '../domain/connections.js';
-import type { AcceptedEvent, EventBus, OwedDelivery, PendingDelivery, Rule, Scope, StoredEvent, Tag, Target } from '../domain/model.js';
+import type {
+  AcceptedEvent,
+  DeliveryAttempt,
+  DeliveryNext,
+  EventBus,
+  OwedDelivery,
+  PendingDelivery,
+  Rule,
+  Scope,
+  StoredEvent,
+  Tag,
+  Target,
+  TargetKind,
+} from '../domain/model.js';
 import type { MoveTask, NewMessage, Queue, Receipt, SendOutcome, StoredMessage } from '../queues/model.js';
 
 export interface Page {
@@ -70,21 +83,35 @@ export interface Store {
   addToCounter(scope: Scope, name: string, n: number): Promise<void>;
   getCounter(scope: Scope, name: string): Promise<number>;
 
-  // Deliveries ------------------------------------------------------------------------------
+  // Deliveries (docs/delivery.md) ------------------------------------------------------------
   /**
-   * Deliveries not yet made to targets whose ARN starts with `targetArnPrefix`, in acceptance
-   * order, after the one whose `key` is `after` (from the first when undefined), at most `limit`.
+   * Deliveries of the given kinds whose first attempt is still to be made, in acceptance order,
+   * after the one whose `key` is `after` (from the first when undefined), at most `limit`.
    */
-  pendingDeliveries(targetArnPrefix: string, after: string | undefined, limit: number): Promise<PendingDelivery[]>;
+  pendingDeliveries(kinds: readonly TargetKind[], after: string | undefined, limit: number): Promise<PendingDelivery[]>;
+  /** Deliveries waiting for a retry whose time has come by `now`, soonest first. */
+  dueDeliveries(now: number, limit: number): Promise<PendingDelivery[]>;
+  /** When the soonest waiting delivery is due, if any waits. */
+  nextDueAt(): Promise<number | undefined>;
+  /** Record an attempt and the delivery's next state, in one transaction. */
+  recordAttempt(delivery: PendingDelivery, attempt: DeliveryAttempt, next: DeliveryNext): Promise<void>;
   /**
-   * Deliver to a built-in queue: enqueue the message and mark the delivery made, in one
-   * transaction (so it is made exactly once, even across a crash).
+   * Enqueue a message on a built-in queue and record the attempt and the delivery's next state
+   * ('delivered' to a queue target, 'dead-lettered' to a dead-letter queue), in one transaction:
+   * made exactly once, even across a crash.
    */
-  deliverToQueue(delivery: PendingDelivery, queue: Queue, message: NewMessage, now: number, dedupWindowMs: number): Promise<SendOutcome>;
-  /** Mark a delivery failed for good (not retried), with its error, counting the attempt. */
-  failDelivery(delivery: PendingDelivery, error: string): Promise<void>;
-  /** A delivery's state: 'pending', 'delivered' or 'failed', with its attempts and last error. */
+  enqueueDelivery(
+    delivery: PendingDelivery,
+    queue: Queue,
+    message: NewMessage,
+    dedupWindowMs: number,
+    attempt: DeliveryAttempt,
+    next: DeliveryNext,
+  ): Promise<SendOutcome>;
+  /** A delivery's state ('pending', 'delivered', 'dropped', 'dead-lettered'), attempts, last error. */
   deliveryState(eventId: string, ruleArn: string, targetId: string): Promise<{ state: string; attempts: number; lastError?: string } | undefined>;
+  /** A delivery's attempts, in order. */
+  attemptsOf(eventId: string, ruleArn: string, targetId: string): Promise<DeliveryAttempt[]>;
 
   /** The queues and their messages. */
   readonly queues: QueueStore;

@@ -168,4 +168,34 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX api_destinations_by_connection ON api_destinations (connection_arn);
     `,
   },
+  {
+    version: 5,
+    name: 'delivery: retry times, every attempt, destinations by kind',
+    // owed.state: 0 pending, 1 delivered, 2 dropped (given up without a dead-letter queue, or the
+    // dead-letter queue refused it), 3 dead-lettered. due_at is NULL until a first attempt fails
+    // and the delivery waits for a retry; only waiting rows enter owed_waiting, so a fresh
+    // delivery costs the ingest path nothing more. destinations.kind says which adapter
+    // delivers (src/domain/arn.ts targetKind).
+    sql: `
+      ALTER TABLE owed ADD COLUMN due_at INTEGER;
+      CREATE INDEX owed_waiting ON owed (due_at) WHERE state = 0 AND due_at IS NOT NULL;
+      ALTER TABLE destinations ADD COLUMN kind TEXT NOT NULL DEFAULT 'other';
+      UPDATE destinations SET kind = CASE
+        WHEN target_arn LIKE 'arn:aws:sqs:%' THEN 'queue'
+        WHEN target_arn LIKE 'arn:aws:events:%:api-destination/%' THEN 'api-destination'
+        WHEN target_arn LIKE 'arn:aws:events:%:event-bus/%' THEN 'bus'
+        ELSE 'other' END;
+      CREATE TABLE attempts (
+        event INTEGER NOT NULL,
+        destination INTEGER NOT NULL,
+        number INTEGER NOT NULL,
+        started_at INTEGER NOT NULL,
+        latency_ms INTEGER NOT NULL,
+        outcome TEXT NOT NULL,
+        status INTEGER,
+        error TEXT,
+        PRIMARY KEY (event, destination, number)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

@@ -10,7 +10,21 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import type { AcceptedEvent, EventBus, OwedDelivery, PendingDelivery, Rule, Scope, StoredEvent, Tag, Target } from '../../domain/model.js';
+import { targetKind } from '../../domain/arn.js';
+import type {
+  AcceptedEvent,
+  DeliveryAttempt,
+  DeliveryNext,
+  EventBus,
+  OwedDelivery,
+  PendingDelivery,
+  Rule,
+  Scope,
+  StoredEvent,
+  Tag,
+  Target,
+  TargetKind,
+} from '../../domain/model.js';
 import type { NewMessage, Queue, SendOutcome } from '../../queues/model.js';
 import type { Page, QueueStore, Store } from '../port.js';
 import { configureConnection } from './connection.js';
@@ -56,6 +70,26 @@ function migrate(db: Database.Database): void {
       db.pragma(`user_version = ${m.version}`);
     })();
   }
+}
+
+/** owed.state values, by number (migration 5). */
+const STATES = ['pending', 'delivered', 'dropped', 'dead-lettered'] as const;
+
+const PENDING_COLUMNS =
+  'o.event, o.destination, o.attempts, e.id, e.envelope, e.ingested_at, d.rule_arn, d.target_id, d.target_arn, d.kind';
+
+function pendingOf(r: Row): PendingDelivery {
+  return {
+    key: `${r.event as number}:${r.destination as number}`,
+    kind: r.kind as TargetKind,
+    eventId: r.id as string,
+    ruleArn: r.rule_arn as string,
+    targetId: r.target_id as string,
+    targetArn: r.target_arn as string,
+    envelope: r.envelope as string,
+    ingestedAt: r.ingested_at as number,
+    attempts: r.attempts as number,
+  };
 }
 
 function busKey(scope: Scope, name: string): string {
@@ -182,26 +216,41 @@ export class SqliteStore implements Store {
          FROM events e JOIN owed o ON o.event = e.rowid JOIN destinations d ON d.id = o.destination
          WHERE e.id = ? ORDER BY d.rule_arn, d.target_id`,
       ),
-      /** rule_arn, target_id, target_arn */
-      insertDestination: p('INSERT OR IGNORE INTO destinations (rule_arn, target_id, target_arn) VALUES (?, ?, ?)'),
+      /** rule_arn, target_id, target_arn, kind */
+      insertDestination: p('INSERT OR IGNORE INTO destinations (rule_arn, target_id, target_arn, kind) VALUES (?, ?, ?, ?)'),
       /** rule_arn, target_id, target_arn */
       findDestination: p('SELECT id FROM destinations WHERE rule_arn = ? AND target_id = ? AND target_arn = ?'),
       countEvents: p('SELECT count(*) AS n FROM events'),
-      /** prefix low, prefix high (the ARN range), after (event rowid, destination), limit */
+      /** kinds (JSON array), after (event rowid, destination), limit: first attempts, in acceptance order */
       pending: p(
-        `SELECT o.event, o.destination, o.attempts, e.id, e.envelope, e.ingested_at, d.rule_arn, d.target_id, d.target_arn
-         FROM owed o JOIN destinations d ON d.id = o.destination AND d.target_arn >= ? AND d.target_arn < ?
+        `SELECT ${PENDING_COLUMNS}
+         FROM owed o JOIN destinations d ON d.id = o.destination AND d.kind IN (SELECT value FROM json_each(?))
          JOIN events e ON e.rowid = o.event
-         WHERE (o.event, o.destination) > (?, ?) AND o.state = 0 ORDER BY o.event, o.destination LIMIT ?`,
+         WHERE (o.event, o.destination) > (?, ?) AND o.state = 0 AND o.due_at IS NULL ORDER BY o.event, o.destination LIMIT ?`,
       ),
-      /** event, destination */
-      markDelivered: p('UPDATE owed SET state = 1, attempts = attempts + 1, last_error = NULL WHERE event = ? AND destination = ? AND state = 0'),
-      /** last_error, event, destination */
-      markFailed: p('UPDATE owed SET state = 2, attempts = attempts + 1, last_error = ? WHERE event = ? AND destination = ? AND state = 0'),
+      /** now, limit: retries whose time has come, soonest first */
+      due: p(
+        `SELECT ${PENDING_COLUMNS}
+         FROM owed o JOIN destinations d ON d.id = o.destination JOIN events e ON e.rowid = o.event
+         WHERE o.state = 0 AND o.due_at IS NOT NULL AND o.due_at <= ? ORDER BY o.due_at LIMIT ?`,
+      ),
+      nextDue: p('SELECT min(due_at) AS at FROM owed WHERE state = 0 AND due_at IS NOT NULL'),
+      /** state, due_at, last_error, event, destination (only while pending: a delivery ends once) */
+      setState: p('UPDATE owed SET state = ?, attempts = attempts + 1, due_at = ?, last_error = ? WHERE event = ? AND destination = ? AND state = 0'),
+      /** event, destination, number, started_at, latency_ms, outcome, status, error */
+      insertAttempt: p(
+        'INSERT OR REPLACE INTO attempts (event, destination, number, started_at, latency_ms, outcome, status, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
       /** event id, rule_arn, target_id */
       deliveryState: p(
         `SELECT o.state, o.attempts, o.last_error FROM owed o JOIN events e ON e.rowid = o.event JOIN destinations d ON d.id = o.destination
          WHERE e.id = ? AND d.rule_arn = ? AND d.target_id = ?`,
+      ),
+      /** event id, rule_arn, target_id */
+      attemptsOf: p(
+        `SELECT a.started_at, a.latency_ms, a.outcome, a.status, a.error
+         FROM attempts a JOIN events e ON e.rowid = a.event JOIN destinations d ON d.id = a.destination
+         WHERE e.id = ? AND d.rule_arn = ? AND d.target_id = ? ORDER BY a.number`,
       ),
       /** account, region, name, n */
       addToCounter: p(
@@ -340,7 +389,7 @@ export class SqliteStore implements Store {
     if (byTarget === undefined) this.destinations.set(d.ruleArn, (byTarget = new Map()));
     const known = byTarget.get(d.targetId);
     if (known !== undefined && known.targetArn === d.targetArn) return known.id;
-    this.sql.insertDestination.run(d.ruleArn, d.targetId, d.targetArn);
+    this.sql.insertDestination.run(d.ruleArn, d.targetId, d.targetArn, targetKind(d.targetArn));
     const id = (this.sql.findDestination.get(d.ruleArn, d.targetId, d.targetArn) as { id: number }).id;
     byTarget.set(d.targetId, { targetArn: d.targetArn, id });
     return id;
@@ -370,41 +419,73 @@ export class SqliteStore implements Store {
     }));
   }
 
-  async pendingDeliveries(targetArnPrefix: string, after: string | undefined, limit: number): Promise<PendingDelivery[]> {
+  async pendingDeliveries(kinds: readonly TargetKind[], after: string | undefined, limit: number): Promise<PendingDelivery[]> {
     const [event, destination] = after === undefined ? [0, 0] : after.split(':').map(Number);
-    // Every text starting with the prefix sorts between it and the prefix followed by U+FFFF.
-    const rows = this.sql.pending.all(targetArnPrefix, `${targetArnPrefix}\uffff`, event, destination, limit) as Row[];
-    return rows.map((r) => ({
-      key: `${r.event as number}:${r.destination as number}`,
-      eventId: r.id as string,
-      ruleArn: r.rule_arn as string,
-      targetId: r.target_id as string,
-      targetArn: r.target_arn as string,
-      envelope: r.envelope as string,
-      ingestedAt: r.ingested_at as number,
-      attempts: r.attempts as number,
-    }));
+    return (this.sql.pending.all(JSON.stringify(kinds), event, destination, limit) as Row[]).map(pendingOf);
   }
 
-  async deliverToQueue(delivery: PendingDelivery, queue: Queue, message: NewMessage, now: number, dedupWindowMs: number): Promise<SendOutcome> {
-    const [event, destination] = delivery.key.split(':').map(Number);
+  async dueDeliveries(now: number, limit: number): Promise<PendingDelivery[]> {
+    return (this.sql.due.all(now, limit) as Row[]).map(pendingOf);
+  }
+
+  async nextDueAt(): Promise<number | undefined> {
+    const at = (this.sql.nextDue.get() as Row).at;
+    return at === null ? undefined : (at as number);
+  }
+
+  async recordAttempt(delivery: PendingDelivery, attempt: DeliveryAttempt, next: DeliveryNext): Promise<void> {
+    this.db.transaction(() => this.record(delivery, attempt, next))();
+  }
+
+  async enqueueDelivery(
+    delivery: PendingDelivery,
+    queue: Queue,
+    message: NewMessage,
+    dedupWindowMs: number,
+    attempt: DeliveryAttempt,
+    next: DeliveryNext,
+  ): Promise<SendOutcome> {
     return this.db.transaction(() => {
-      const outcome = this.queueStore.insert(queue, message, now, dedupWindowMs);
-      this.sql.markDelivered.run(event, destination);
+      const outcome = this.queueStore.insert(queue, message, message.sentAt, dedupWindowMs);
+      this.record(delivery, attempt, next);
       return outcome;
     })();
   }
 
-  async failDelivery(delivery: PendingDelivery, error: string): Promise<void> {
+  /** Inside a transaction: the attempt's row, and the delivery's new state. */
+  private record(delivery: PendingDelivery, attempt: DeliveryAttempt, next: DeliveryNext): void {
     const [event, destination] = delivery.key.split(':').map(Number);
-    this.sql.markFailed.run(error, event, destination);
+    this.sql.insertAttempt.run(
+      event,
+      destination,
+      delivery.attempts + 1,
+      attempt.startedAt,
+      attempt.latencyMs,
+      attempt.outcome,
+      attempt.status ?? null,
+      attempt.error ?? null,
+    );
+    const state = STATES.indexOf(next.state === 'waiting' ? 'pending' : next.state);
+    const dueAt = next.state === 'waiting' ? next.dueAt : null;
+    const error = next.state === 'dropped' || next.state === 'dead-lettered' ? next.error : (attempt.error ?? null);
+    this.sql.setState.run(state, dueAt, error, event, destination);
   }
 
   async deliveryState(eventId: string, ruleArn: string, targetId: string): Promise<{ state: string; attempts: number; lastError?: string } | undefined> {
     const row = this.sql.deliveryState.get(eventId, ruleArn, targetId) as Row | undefined;
     if (row === undefined) return undefined;
-    const state = ['pending', 'delivered', 'failed'][row.state as number] ?? 'unknown';
+    const state = STATES[row.state as number] ?? 'unknown';
     return { state, attempts: row.attempts as number, ...(row.last_error === null ? {} : { lastError: row.last_error as string }) };
+  }
+
+  async attemptsOf(eventId: string, ruleArn: string, targetId: string): Promise<DeliveryAttempt[]> {
+    return (this.sql.attemptsOf.all(eventId, ruleArn, targetId) as Row[]).map((r) => ({
+      startedAt: r.started_at as number,
+      latencyMs: r.latency_ms as number,
+      outcome: r.outcome as DeliveryAttempt['outcome'],
+      ...(r.status === null ? {} : { status: r.status as number }),
+      ...(r.error === null ? {} : { error: r.error as string }),
+    }));
   }
 
   async countEvents(): Promise<number> {

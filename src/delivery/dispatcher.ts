@@ -1,0 +1,301 @@
+/**
+ * The dispatcher: pays the owed deliveries (docs/delivery.md). It finds deliveries whose first
+ * attempt is still to be made (in acceptance order, from a cursor kept in memory and reset at
+ * start-up) and those waiting for a retry whose time has come, hands each to the adapter of its
+ * target's kind, and records the attempt and what follows in the store, in one transaction:
+ *
+ *   attempt ok ----------------------------------------------> delivered
+ *   failed, retryable, policy not exhausted -----------------> waiting until due_at (retry.ts)
+ *   failed otherwise, with a DeadLetterConfig queue ---------> dead-lettered (the event, with
+ *                                                                RULE_ARN, TARGET_ARN, ERROR_CODE,
+ *                                                                ERROR_MESSAGE, EXHAUSTED_RETRY_
+ *                                                                CONDITION, RETRY_ATTEMPTS)
+ *   failed otherwise, no dead-letter queue or it refused ----> dropped (kept, with its error)
+ *
+ * A drain is started at start-up, after a commit that owes a kind it delivers, and when the next
+ * waiting delivery falls due (one timer). Wake-ups are only hints: what is delivered is decided
+ * by what the store answers. Kinds without an adapter yet (event buses, other AWS services) are
+ * left pending, untouched.
+ *
+ * An attempt under way when the process dies has no record: after the restart the delivery is
+ * attempted again (at least once). Built-in queues are the exception: their message and the
+ * delivery's record are one transaction, so a queue gets each event once.
+ */
+import type { AcceptedEvent, DeliveryAttempt, PendingDelivery, Target, TargetKind } from '../domain/model.js';
+import type { QueueEngine } from '../queues/engine.js';
+import { DEDUPLICATION_WINDOW_MS } from '../queues/engine.js';
+import type { MessageAttribute } from '../queues/model.js';
+import type { Router } from '../rules/router.js';
+import type { Store } from '../store/port.js';
+import { targetBody as transform } from '../transform/index.js';
+import type { TargetInput } from '../transform/index.js';
+import { classifyFailure, nextAttemptAt, resolveRetryPolicy } from './retry.js';
+import type { DeadLetterErrorCode, DeliveryFailure, ExhaustedRetryCondition, RetryPolicyInput } from './retry.js';
+
+/** Deliveries read per store call. */
+const PAGE = 256;
+/** The SenderId of messages EventBridge puts on queues (targets and dead-letter queues). */
+export const EVENTBRIDGE_SENDER = 'events.amazonaws.com';
+
+/** What one attempt came to, as an adapter reports it. */
+export type AttemptResult =
+  | { readonly ok: true; readonly status?: number; readonly latencyMs: number }
+  | {
+      readonly ok: false;
+      readonly failure: DeliveryFailure;
+      readonly status?: number;
+      /** A Retry-After the target asked for, in ms. */
+      readonly retryAfterMs?: number | null;
+      readonly latencyMs: number;
+      readonly error: string;
+    };
+
+/**
+ * Makes one attempt to one kind of target. 'recorded' means the adapter has already recorded a
+ * successful attempt in the same transaction as its effect (built-in queues).
+ */
+export interface TargetAdapter {
+  attempt(delivery: PendingDelivery, target: Target | undefined, startedAt: number): Promise<AttemptResult | 'recorded'>;
+}
+
+export interface DispatcherOptions {
+  readonly store: Store;
+  readonly engine: QueueEngine;
+  readonly router: Router;
+  readonly now: () => number;
+  /** Jitter for retry delays; Math.random unless a test fixes it. */
+  readonly random?: () => number;
+  readonly log: (line: Record<string, unknown>) => void;
+  /** Adapters by target kind (the queue adapter is built in). */
+  readonly adapters?: Partial<Record<TargetKind, TargetAdapter>>;
+}
+
+export class Dispatcher {
+  private readonly o: DispatcherOptions;
+  private readonly adapters: Partial<Record<TargetKind, TargetAdapter>>;
+  private readonly kinds: TargetKind[];
+  /** The key of the last fresh delivery looked at. */
+  private cursor: string | undefined;
+  private draining: Promise<void> | null = null;
+  private again = false;
+  private closed = false;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private timerAt = Number.POSITIVE_INFINITY;
+
+  constructor(options: DispatcherOptions) {
+    this.o = options;
+    this.adapters = { queue: new QueueAdapter(options), ...options.adapters };
+    this.kinds = Object.keys(this.adapters) as TargetKind[];
+  }
+
+  /** Events were committed: drain if any of them is owed to a kind this dispatcher delivers. */
+  committed(batch: readonly AcceptedEvent[]): void {
+    const kinds = this.kinds;
+    if (batch.some((e) => e.deliveries.some((d) => kinds.includes(kindOfArn(d.targetArn))))) this.poke();
+  }
+
+  /** Look for deliveries to make (start-up, a commit, a retry falling due). */
+  poke(): void {
+    if (this.closed) return;
+    if (this.draining !== null) {
+      this.again = true;
+      return;
+    }
+    this.draining = this.drain()
+      .catch((e: unknown) => this.o.log({ level: 'error', msg: 'delivery failed', err: String((e as Error)?.stack ?? e) }))
+      .finally(() => {
+        this.draining = null;
+        if (this.again && !this.closed) {
+          this.again = false;
+          this.poke();
+        }
+      });
+  }
+
+  /** Resolves when every delivery due now has been attempted (tests with an injected clock, shutdown). */
+  async settle(): Promise<void> {
+    this.poke();
+    while (this.draining !== null) await this.draining;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.draining !== null) await this.draining;
+  }
+
+  private async drain(): Promise<void> {
+    for (;;) {
+      const fresh = await this.o.store.pendingDeliveries(this.kinds, this.cursor, PAGE);
+      for (const d of fresh) {
+        if (this.closed) return;
+        await this.deliver(d);
+        this.cursor = d.key;
+      }
+      if (fresh.length < PAGE) break;
+    }
+    for (;;) {
+      const due = await this.o.store.dueDeliveries(this.o.now(), PAGE);
+      for (const d of due) {
+        if (this.closed) return;
+        await this.deliver(d);
+      }
+      if (due.length < PAGE) break;
+    }
+    await this.scheduleNext();
+  }
+
+  /** One timer, for the soonest waiting delivery. */
+  private async scheduleNext(): Promise<void> {
+    const at = await this.o.store.nextDueAt();
+    if (at === undefined || this.closed || at >= this.timerAt) return;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.timerAt = Number.POSITIVE_INFINITY;
+      this.poke();
+    }, Math.max(0, at - this.o.now()));
+    this.timer.unref();
+  }
+
+  private async deliver(d: PendingDelivery): Promise<void> {
+    const adapter = this.adapters[d.kind];
+    if (adapter === undefined) return;
+    const current = this.o.router.targetOf(d.ruleArn, d.targetId);
+    const target = current !== undefined && current.Arn === d.targetArn ? current : undefined;
+    const startedAt = this.o.now();
+    const result = await adapter.attempt(d, target, startedAt);
+    if (result === 'recorded') return;
+    if (result.ok) {
+      await this.o.store.recordAttempt(d, attemptOf(startedAt, result), { state: 'delivered' });
+      return;
+    }
+    const verdict = classifyFailure(result.failure);
+    const attempt = attemptOf(startedAt, result, `${verdict.errorCode}: ${result.error}`);
+    if (!verdict.retryable) return this.giveUp(d, target, attempt, verdict.errorCode, result.error, undefined, d.attempts);
+    const now = this.o.now();
+    const policy = resolveRetryPolicy(target?.RetryPolicy as RetryPolicyInput | undefined);
+    const decision = nextAttemptAt(policy, d.attempts + 1, d.ingestedAt, now, this.o.random ?? Math.random, result.retryAfterMs ?? undefined);
+    if (!decision.retry) return this.giveUp(d, target, attempt, verdict.errorCode, result.error, decision.exhausted, decision.retryAttempts);
+    await this.o.store.recordAttempt(d, attempt, { state: 'waiting', dueAt: decision.at });
+  }
+
+  /** Dead-letter the event to the target's DeadLetterConfig queue, or keep it as dropped. */
+  private async giveUp(
+    d: PendingDelivery,
+    target: Target | undefined,
+    attempt: DeliveryAttempt,
+    errorCode: DeadLetterErrorCode,
+    errorMessage: string,
+    exhausted: ExhaustedRetryCondition | undefined,
+    retryAttempts: number,
+  ): Promise<void> {
+    const { engine, store } = this.o;
+    const error = `${errorCode}: ${errorMessage}`;
+    const dlqArn = (target?.DeadLetterConfig as { Arn?: string } | undefined)?.Arn;
+    const dlq = dlqArn === undefined ? undefined : await engine.queueByArn(dlqArn);
+    if (dlq !== undefined) {
+      const attributes: Record<string, MessageAttribute> = {
+        RULE_ARN: text(d.ruleArn),
+        TARGET_ARN: text(d.targetArn),
+        ERROR_CODE: text(errorCode),
+        ERROR_MESSAGE: text(errorMessage.slice(0, 1024)),
+        ...(exhausted === undefined ? {} : { EXHAUSTED_RETRY_CONDITION: text(exhausted) }),
+        RETRY_ATTEMPTS: text(String(retryAttempts)),
+      };
+      try {
+        const checked = engine.check(dlq, {
+          MessageBody: d.envelope,
+          MessageAttributes: attributes,
+          ...(dlq.fifo ? { MessageGroupId: d.ruleArn.slice(0, 128), MessageDeduplicationId: d.eventId } : {}),
+        });
+        await store.enqueueDelivery(d, dlq, engine.prepare(checked, EVENTBRIDGE_SENDER, this.o.now()), DEDUPLICATION_WINDOW_MS, attempt, {
+          state: 'dead-lettered',
+          error,
+        });
+        engine.wake(dlq.id);
+        return;
+      } catch (e) {
+        this.o.log({ level: 'warn', msg: 'dead-letter queue refused the event', eventId: d.eventId, dlq: dlqArn, err: String(e) });
+      }
+    }
+    this.o.log({ level: 'warn', msg: 'delivery dropped', eventId: d.eventId, rule: d.ruleArn, target: d.targetId, error });
+    await store.recordAttempt(d, attempt, { state: 'dropped', error });
+  }
+}
+
+function text(value: string): MessageAttribute {
+  return { DataType: 'String', StringValue: value };
+}
+
+function attemptOf(startedAt: number, result: AttemptResult, error?: string): DeliveryAttempt {
+  return {
+    startedAt,
+    latencyMs: Math.max(0, Math.round(result.latencyMs)),
+    outcome: result.ok ? 'delivered' : 'failed',
+    ...(result.status === undefined ? {} : { status: result.status }),
+    ...(error === undefined ? {} : { error }),
+  };
+}
+
+/** An ARN's target kind, without parsing (hot path: every committed delivery). */
+function kindOfArn(arn: string): TargetKind {
+  if (arn.startsWith('arn:aws:sqs:')) return 'queue';
+  if (arn.startsWith('arn:aws:events:')) return arn.includes(':api-destination/') ? 'api-destination' : arn.includes(':event-bus/') ? 'bus' : 'other';
+  return 'other';
+}
+
+/**
+ * Built-in queues: the body from src/transform, SQS's checks, SqsParameters.MessageGroupId, the
+ * event id as MessageDeduplicationId on a FIFO queue without content-based deduplication
+ * (docs/queues.md); the message and the delivery's record in one transaction.
+ */
+class QueueAdapter implements TargetAdapter {
+  private readonly o: DispatcherOptions;
+
+  constructor(options: DispatcherOptions) {
+    this.o = options;
+  }
+
+  async attempt(d: PendingDelivery, target: Target | undefined, startedAt: number): Promise<AttemptResult | 'recorded'> {
+    const { engine, store } = this.o;
+    const queue = await engine.queueByArn(d.targetArn);
+    if (queue === undefined) return refusal({ kind: 'target-missing' }, 'The specified queue does not exist.');
+    const body = targetBody(d, target);
+    const groupId = (target?.SqsParameters as { MessageGroupId?: string } | undefined)?.MessageGroupId;
+    const dedupById = queue.fifo && queue.attributes.ContentBasedDeduplication !== 'true';
+    let checked;
+    try {
+      checked = engine.check(queue, {
+        MessageBody: body,
+        ...(groupId === undefined ? {} : { MessageGroupId: groupId }),
+        ...(dedupById ? { MessageDeduplicationId: d.eventId } : {}),
+      });
+    } catch (e) {
+      // SQS refused the message (too large, empty, ...): the target answered with an error.
+      return refusal({ kind: 'http', status: 400, isApiDestination: false }, (e as Error).message);
+    }
+    const now = this.o.now();
+    await store.enqueueDelivery(d, queue, engine.prepare(checked, EVENTBRIDGE_SENDER, now), DEDUPLICATION_WINDOW_MS, {
+      startedAt,
+      latencyMs: Math.max(0, now - startedAt),
+      outcome: 'delivered',
+    }, { state: 'delivered' });
+    engine.wake(queue.id);
+    return 'recorded';
+  }
+}
+
+function refusal(failure: DeliveryFailure, error: string): AttemptResult {
+  return { ok: false, failure, latencyMs: 0, error };
+}
+
+/** What a target receives (src/transform): the event, or its Input / InputPath / InputTransformer. */
+export function targetBody(d: PendingDelivery, target: Target | undefined): string {
+  return transform(d.envelope, (target ?? {}) as TargetInput, {
+    ruleArn: d.ruleArn,
+    ruleName: d.ruleArn.slice(d.ruleArn.lastIndexOf('/') + 1),
+    ingestionTime: new Date(d.ingestedAt).toISOString(),
+  });
+}
