@@ -15,7 +15,9 @@ import { createEdge, listen } from './http/server.js';
 import { GroupCommit } from './ingest/group-commit.js';
 import { parsePattern } from './pattern/index.js';
 import { QueueEngine } from './queues/engine.js';
-import { Dispatcher } from './delivery/dispatcher.js';
+import { ApiDestinationAdapter, Dispatcher } from './delivery/dispatcher.js';
+import { HttpTargets } from './delivery/http-target.js';
+import { ssrfPolicy } from './delivery/ssrf.js';
 import { Router } from './rules/router.js';
 import type { Store } from './store/port.js';
 import { openSqliteStore } from './store/sqlite/sqlite-store.js';
@@ -37,6 +39,8 @@ export interface ServerHooks {
   readonly now?: () => number;
   /** Retry jitter in [0, 1). */
   readonly random?: () => number;
+  /** The deadline of one HTTP delivery attempt, in ms (EventBridge's 5 s by default). */
+  readonly httpTimeoutMs?: number;
 }
 
 export type Log = (line: Record<string, unknown>) => void;
@@ -82,7 +86,21 @@ export async function startServer(options: Options, log: Log = jsonLog, hooks: S
     vault,
   };
   const engine = new QueueEngine({ store: store.queues, now: services.now });
-  const dispatcher = new Dispatcher({ store, engine, router, now: services.now, log, ...(hooks.random === undefined ? {} : { random: hooks.random }) });
+  const http = new HttpTargets({
+    ssrf: ssrfPolicy(options.host),
+    now: services.now,
+    ...(hooks.httpTimeoutMs === undefined ? {} : { timeoutMs: hooks.httpTimeoutMs }),
+    onConnectionState: (arn, state, reason) => vault.setState(arn, state, services.now(), reason),
+  });
+  const dispatcher = new Dispatcher({
+    store,
+    engine,
+    router,
+    now: services.now,
+    log,
+    adapters: { 'api-destination': new ApiDestinationAdapter(store, vault, http) },
+    ...(hooks.random === undefined ? {} : { random: hooks.random }),
+  });
   dispatcher.poke();
   let ready = false;
   let listening = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
@@ -113,6 +131,7 @@ export async function startServer(options: Options, log: Log = jsonLog, hooks: S
       ready = false;
       engine.close();
       await dispatcher.close();
+      await http.close();
       await new Promise<void>((resolve) => {
         const idle = setInterval(() => server.closeIdleConnections(), 10);
         const deadline = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);

@@ -21,6 +21,7 @@
  * attempted again (at least once). Built-in queues are the exception: their message and the
  * delivery's record are one transaction, so a queue gets each event once.
  */
+import type { ConnectionVault } from '../connections/vault.js';
 import type { AcceptedEvent, DeliveryAttempt, PendingDelivery, Target, TargetKind } from '../domain/model.js';
 import type { QueueEngine } from '../queues/engine.js';
 import { DEDUPLICATION_WINDOW_MS } from '../queues/engine.js';
@@ -29,6 +30,7 @@ import type { Router } from '../rules/router.js';
 import type { Store } from '../store/port.js';
 import { targetBody as transform } from '../transform/index.js';
 import type { TargetInput } from '../transform/index.js';
+import type { HttpTargets } from './http-target.js';
 import { classifyFailure, nextAttemptAt, resolveRetryPolicy } from './retry.js';
 import type { DeadLetterErrorCode, DeliveryFailure, ExhaustedRetryCondition, RetryPolicyInput } from './retry.js';
 
@@ -284,6 +286,38 @@ class QueueAdapter implements TargetAdapter {
     }, { state: 'delivered' });
     engine.wake(queue.id);
     return 'recorded';
+  }
+}
+
+/**
+ * API destinations: the destination and its connection's credentials (from the vault, in clear
+ * only here), then one HTTP attempt (http-target.ts: auth, parameters, SSRF-pinned address,
+ * timeout). A destination or connection that is gone, or deauthorized, is a missing target.
+ */
+export class ApiDestinationAdapter implements TargetAdapter {
+  private readonly store: Store;
+  private readonly vault: ConnectionVault;
+  private readonly http: HttpTargets;
+
+  constructor(store: Store, vault: ConnectionVault, http: HttpTargets) {
+    this.store = store;
+    this.vault = vault;
+    this.http = http;
+  }
+
+  async attempt(d: PendingDelivery, target: Target | undefined): Promise<AttemptResult> {
+    const destination = await this.store.getApiDestinationByArn(d.targetArn);
+    if (destination === undefined) return refusal({ kind: 'target-missing' }, 'The API destination does not exist.');
+    const secrets = await this.vault.connectionSecrets(destination.connectionArn);
+    if (secrets === undefined) return refusal({ kind: 'target-missing' }, 'The connection does not exist or is deauthorized.');
+    return this.http.invoke({
+      destination,
+      secrets,
+      target: target ?? { Id: d.targetId, Arn: d.targetArn },
+      body: targetBody(d, target),
+      eventId: d.eventId,
+      traceHeader: d.traceHeader,
+    });
   }
 }
 

@@ -91,6 +91,8 @@ export interface PendingDelivery extends OwedDelivery {
   readonly key: string;
   readonly envelope: string;
   readonly ingestedAt: number;
+  /** PutEvents' TraceHeader, when the event had one. */
+  readonly traceHeader?: string;
   readonly attempts: number;
 }
 

@@ -76,7 +76,7 @@ function migrate(db: Database.Database): void {
 const STATES = ['pending', 'delivered', 'dropped', 'dead-lettered'] as const;
 
 const PENDING_COLUMNS =
-  'o.event, o.destination, o.attempts, e.id, e.envelope, e.ingested_at, d.rule_arn, d.target_id, d.target_arn, d.kind';
+  'o.event, o.destination, o.attempts, e.id, e.envelope, e.ingested_at, e.trace_header, d.rule_arn, d.target_id, d.target_arn, d.kind';
 
 function pendingOf(r: Row): PendingDelivery {
   return {
@@ -88,6 +88,7 @@ function pendingOf(r: Row): PendingDelivery {
     targetArn: r.target_arn as string,
     envelope: r.envelope as string,
     ingestedAt: r.ingested_at as number,
+    ...(r.trace_header === null ? {} : { traceHeader: r.trace_header as string }),
     attempts: r.attempts as number,
   };
 }

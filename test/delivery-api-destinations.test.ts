@@ -1,0 +1,256 @@
+// Delivery to API destinations, end to end in one process: the real server (startServer) with an
+// injected clock and fixed jitter, the real EventBridge and SQS SDKs, and a real HTTP sink that
+// answers each request as the test cues it. Time is moved, not slept on: after each step the test
+// advances the clock and waits for the dispatcher to attempt what is due (settleDeliveries).
+//
+// Shown: success on the first try; recovery after 5xx, 429 and a timeout, with the expected
+// attempt count; Retry-After honoured; a 400 going straight to the dead-letter queue with its
+// attributes; MaximumRetryAttempts and MaximumEventAgeInSeconds each exhausted with the right
+// EXHAUSTED_RETRY_CONDITION; every attempt recorded.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import {
+  CreateApiDestinationCommand,
+  CreateConnectionCommand,
+  EventBridgeClient,
+  PutEventsCommand,
+  PutRuleCommand,
+  PutTargetsCommand,
+} from '@aws-sdk/client-eventbridge';
+import type { Target } from '@aws-sdk/client-eventbridge';
+import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+
+import { resolveOptions } from '../src/config/options.js';
+import { startServer } from '../src/server.js';
+import type { RunningServer } from '../src/server.js';
+
+const REGION = 'us-east-1';
+const ACCOUNT = '000000000000';
+const credentials = { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' };
+
+/** What the sink does with one request: answer a status (and headers), or never answer. */
+type Cue = { readonly status: number; readonly headers?: Record<string, string> } | 'hang';
+
+interface Received {
+  readonly path: string;
+  readonly headers: IncomingMessage['headers'];
+  readonly body: string;
+}
+
+let clock = Date.parse('2026-11-27T12:00:00Z');
+let dir!: string;
+let server!: RunningServer;
+let sink!: Server;
+let sinkUrl!: string;
+let events!: EventBridgeClient;
+let sqs!: SQSClient;
+/** Cues per path, used in order; when they run out the sink answers 200. */
+const cues = new Map<string, Cue[]>();
+const received: Received[] = [];
+const hung: ServerResponse[] = [];
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'switchyard-delivery-'));
+  sink = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => (body += c));
+    req.on('end', () => {
+      const path = req.url ?? '/';
+      received.push({ path, headers: req.headers, body });
+      const cue = cues.get(path)?.shift() ?? { status: 200 };
+      if (cue === 'hang') {
+        hung.push(res);
+        return;
+      }
+      res.writeHead(cue.status, { 'content-type': 'text/plain', ...cue.headers });
+      res.end(cue.status < 300 ? 'ok' : 'not ok');
+    });
+  });
+  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+  sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
+  const options = resolveOptions({ port: 0, dataDir: dir }, {});
+  // A short HTTP deadline, so the timeout case does not wait EventBridge's 5 s.
+  server = await startServer(options, () => undefined, { now: () => clock, random: () => 0.5, httpTimeoutMs: 300 });
+  events = new EventBridgeClient({ endpoint: server.url, region: REGION, credentials, maxAttempts: 1 });
+  sqs = new SQSClient({ endpoint: server.url, region: REGION, credentials, maxAttempts: 1 });
+  await sqs.send(new CreateQueueCommand({ QueueName: 'delivery-dlq' }));
+});
+
+after(async () => {
+  for (const res of hung) res.destroy();
+  events?.destroy();
+  sqs?.destroy();
+  await server?.close();
+  await new Promise<void>((resolve) => sink.close(() => resolve()));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+let connectionArn: string | undefined;
+
+/** A rule on source `name` with one API destination target at `/name`; returns the rule's ARN. */
+async function route(name: string, settings: Partial<Target> = {}): Promise<string> {
+  connectionArn ??= (
+    await events.send(
+      new CreateConnectionCommand({
+        Name: 'sink',
+        AuthorizationType: 'BASIC',
+        AuthParameters: { BasicAuthParameters: { Username: 'u', Password: 'p' } },
+      }),
+    )
+  ).ConnectionArn;
+  const destination = await events.send(
+    new CreateApiDestinationCommand({ Name: name, ConnectionArn: connectionArn, InvocationEndpoint: `${sinkUrl}/${name}`, HttpMethod: 'POST' }),
+  );
+  await events.send(new PutRuleCommand({ Name: name, EventPattern: JSON.stringify({ source: [name] }) }));
+  const put = await events.send(
+    new PutTargetsCommand({
+      Rule: name,
+      Targets: [
+        {
+          Id: 'sink',
+          Arn: destination.ApiDestinationArn,
+          RoleArn: `arn:aws:iam::${ACCOUNT}:role/events`,
+          DeadLetterConfig: { Arn: `arn:aws:sqs:${REGION}:${ACCOUNT}:delivery-dlq` },
+          ...settings,
+        },
+      ],
+    }),
+  );
+  assert.equal(put.FailedEntryCount, 0, JSON.stringify(put.FailedEntries));
+  return `arn:aws:events:${REGION}:${ACCOUNT}:rule/${name}`;
+}
+
+async function put(source: string): Promise<string> {
+  const out = await events.send(new PutEventsCommand({ Entries: [{ Source: source, DetailType: 'Test', Detail: '{"n":1}' }] }));
+  assert.equal(out.FailedEntryCount, 0);
+  await server.settleDeliveries();
+  return out.Entries?.[0]?.EventId as string;
+}
+
+/** Move the clock and let the dispatcher attempt what fell due. */
+async function advance(ms: number): Promise<void> {
+  clock += ms;
+  await server.settleDeliveries();
+}
+
+const hits = (name: string): number => received.filter((r) => r.path === `/${name}`).length;
+
+async function deadLetters(): Promise<Record<string, string>[]> {
+  const r = await sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: `${server.url}/${ACCOUNT}/delivery-dlq`,
+      MaxNumberOfMessages: 10,
+      MessageAttributeNames: ['All'],
+      VisibilityTimeout: 0,
+    }),
+  );
+  return (r.Messages ?? []).map((m) => ({
+    body: m.Body as string,
+    ...Object.fromEntries(Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue as string])),
+  }));
+}
+
+async function state(eventId: string, rule: string): Promise<{ state: string; attempts: number }> {
+  const s = await server.store.deliveryState(eventId, rule, 'sink');
+  return { state: s?.state ?? 'none', attempts: s?.attempts ?? -1 };
+}
+
+describe('API destinations: attempts, retries, dead-lettering', () => {
+  it('delivers on the first try, with the connection auth and AWS headers', async () => {
+    const rule = await route('first-try');
+    const id = await put('first-try');
+    assert.equal(hits('first-try'), 1);
+    const r = received.find((x) => x.path === '/first-try');
+    assert.equal(r?.headers.authorization, `Basic ${Buffer.from('u:p').toString('base64')}`);
+    assert.equal(r?.headers['user-agent'], 'Amazon/EventBridge/ApiDestinations');
+    assert.equal((JSON.parse(r?.body as string) as { id: string }).id, id);
+    assert.deepEqual(await state(id, rule), { state: 'delivered', attempts: 1 });
+    const attempts = await server.store.attemptsOf(id, rule, 'sink');
+    assert.deepEqual(attempts.map((a) => [a.outcome, a.status]), [['delivered', 200]]);
+  });
+
+  it('recovers after 503, 429 and a timeout: four attempts, each recorded', async () => {
+    cues.set('/recovers', [{ status: 503 }, { status: 429 }, 'hang']);
+    const rule = await route('recovers');
+    const id = await put('recovers');
+    assert.equal(hits('recovers'), 1);
+    assert.equal((await state(id, rule)).state, 'pending');
+    await advance(1_000); // retry 1 after 1 s
+    assert.equal(hits('recovers'), 2);
+    await advance(1_500); // retry 2 after 1.5 s (jitter 0.5 of [1 s, 2 s])
+    // The third attempt hangs: it ends at the client's deadline (the sink never answers).
+    assert.equal(hits('recovers'), 3);
+    assert.equal((await state(id, rule)).attempts, 3);
+    await advance(60_000);
+    assert.equal(hits('recovers'), 4);
+    assert.deepEqual(await state(id, rule), { state: 'delivered', attempts: 4 });
+    const attempts = await server.store.attemptsOf(id, rule, 'sink');
+    assert.deepEqual(
+      attempts.map((a) => [a.outcome, a.status ?? null]),
+      [['failed', 503], ['failed', 429], ['failed', null], ['delivered', 200]],
+    );
+    assert.match(attempts[2]?.error ?? '', /^TIMEOUT/);
+  });
+
+  it('honours Retry-After: nothing before it, the retry after it', async () => {
+    cues.set('/retry-after', [{ status: 429, headers: { 'retry-after': '30' } }]);
+    const rule = await route('retry-after');
+    const id = await put('retry-after');
+    await advance(29_000);
+    assert.equal(hits('retry-after'), 1, 'not before the 30 s the target asked for');
+    await advance(1_000);
+    assert.equal(hits('retry-after'), 2);
+    assert.deepEqual(await state(id, rule), { state: 'delivered', attempts: 2 });
+  });
+
+  it('sends a 400 straight to the dead-letter queue, with the attributes AWS documents', async () => {
+    cues.set('/bad-request', [{ status: 400 }]);
+    const rule = await route('bad-request');
+    const id = await put('bad-request');
+    await advance(600_000);
+    assert.equal(hits('bad-request'), 1, 'not retried');
+    assert.deepEqual(await state(id, rule), { state: 'dead-lettered', attempts: 1 });
+    const [dl] = (await deadLetters()).filter((m) => (JSON.parse(m.body as string) as { id: string }).id === id);
+    assert.deepEqual({ ...dl, body: undefined }, {
+      body: undefined,
+      RULE_ARN: rule,
+      TARGET_ARN: (await server.store.deliveriesOf(id))[0]?.targetArn,
+      ERROR_CODE: 'ERROR_FROM_TARGET',
+      ERROR_MESSAGE: dl?.ERROR_MESSAGE,
+      RETRY_ATTEMPTS: '0',
+    });
+    assert.match(dl?.ERROR_MESSAGE ?? '', /400/);
+  });
+
+  it('exhausts MaximumRetryAttempts: 1 + 2 attempts, then the dead-letter queue says so', async () => {
+    cues.set('/max-attempts', [{ status: 500 }, { status: 500 }, { status: 500 }, { status: 500 }]);
+    const rule = await route('max-attempts', { RetryPolicy: { MaximumRetryAttempts: 2 } });
+    const id = await put('max-attempts');
+    for (let i = 0; i < 4; i++) await advance(10_000);
+    assert.equal(hits('max-attempts'), 3);
+    assert.deepEqual(await state(id, rule), { state: 'dead-lettered', attempts: 3 });
+    const dl = (await deadLetters()).find((m) => (JSON.parse(m.body as string) as { id: string }).id === id);
+    assert.equal(dl?.EXHAUSTED_RETRY_CONDITION, 'MaximumRetryAttempts');
+    assert.equal(dl?.RETRY_ATTEMPTS, '2');
+    assert.equal(dl?.ERROR_CODE, 'ERROR_FROM_TARGET');
+  });
+
+  it('exhausts MaximumEventAgeInSeconds: the last try at the deadline, then the dead-letter queue says so', async () => {
+    cues.set('/max-age', Array.from({ length: 20 }, () => ({ status: 502 })));
+    const rule = await route('max-age', { RetryPolicy: { MaximumEventAgeInSeconds: 60, MaximumRetryAttempts: 185 } });
+    const id = await put('max-age');
+    for (let i = 0; i < 10; i++) await advance(15_000);
+    assert.equal((await state(id, rule)).state, 'dead-lettered');
+    const dl = (await deadLetters()).find((m) => (JSON.parse(m.body as string) as { id: string }).id === id);
+    assert.equal(dl?.EXHAUSTED_RETRY_CONDITION, 'MaximumEventAgeInSeconds');
+    assert.equal(dl?.RETRY_ATTEMPTS, String(hits('max-age') - 1));
+  });
+});
