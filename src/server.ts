@@ -6,6 +6,7 @@
 import type { Server } from 'node:http';
 import { eventBridgeService } from './api/eventbridge.js';
 import { sqsService } from './api/sqs.js';
+import { switchyardService } from './api/switchyard.js';
 import type { Services } from './api/services.js';
 import { ConfigError } from './config/options.js';
 import type { Options } from './config/options.js';
@@ -106,7 +107,7 @@ export async function startServer(options: Options, log: Log = jsonLog, hooks: S
   let listening = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
   const sqs = sqsService({ engine, now: services.now, baseUrl: (ctx) => `http://${ctx.host ?? listening}` });
   const server: Server = createEdge({
-    services: [eventBridgeService(services), sqs],
+    services: [eventBridgeService(services), sqs, switchyardService({ store, now: services.now, redriven: () => dispatcher.poke() })],
     auth: {
       credentials: new Map(options.credentials.map((c) => [c.accessKeyId, { secretAccessKey: c.secretAccessKey, account: c.account }])),
       defaultAccount: options.account,

@@ -16,27 +16,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import {
-  CreateApiDestinationCommand,
-  CreateConnectionCommand,
-  EventBridgeClient,
-  PutEventsCommand,
-  PutRuleCommand,
-  PutTargetsCommand,
-} from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { Target } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 
 import { resolveOptions } from '../src/config/options.js';
 import { startServer } from '../src/server.js';
 import type { RunningServer } from '../src/server.js';
+import { sinkRouter } from './helpers/destinations.js';
+import type { SinkRouter } from './helpers/destinations.js';
 
 const REGION = 'us-east-1';
 const ACCOUNT = '000000000000';
 const credentials = { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' };
 
-/** What the sink does with one request: answer a status (and headers), or never answer. */
-type Cue = { readonly status: number; readonly headers?: Record<string, string> } | 'hang';
+/**
+ * What the sink does with one request: answer a status (and headers), never answer, or answer
+ * 200 only once a request for another path arrives (`{ until: path }`).
+ */
+type Cue = { readonly status: number; readonly headers?: Record<string, string> } | 'hang' | { readonly until: string };
 
 interface Received {
   readonly path: string;
@@ -55,6 +53,8 @@ let sqs!: SQSClient;
 const cues = new Map<string, Cue[]>();
 const received: Received[] = [];
 const hung: ServerResponse[] = [];
+/** Held answers, each released (200) when a request for its `until` path arrives. */
+const waiting: { until: string; res: ServerResponse }[] = [];
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'switchyard-delivery-'));
@@ -66,8 +66,17 @@ before(async () => {
       const path = req.url ?? '/';
       received.push({ path, headers: req.headers, body });
       const cue = cues.get(path)?.shift() ?? { status: 200 };
+      for (const [i, w] of waiting.entries()) {
+        if (w.until !== path) continue;
+        waiting.splice(i, 1);
+        w.res.writeHead(200).end('ok');
+      }
       if (cue === 'hang') {
         hung.push(res);
+        return;
+      }
+      if ('until' in cue) {
+        waiting.push({ until: cue.until, res });
         return;
       }
       res.writeHead(cue.status, { 'content-type': 'text/plain', ...cue.headers });
@@ -86,6 +95,7 @@ before(async () => {
 
 after(async () => {
   for (const res of hung) res.destroy();
+  for (const w of waiting) w.res.destroy();
   events?.destroy();
   sqs?.destroy();
   await server?.close();
@@ -93,46 +103,26 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-let connectionArn: string | undefined;
+let router: SinkRouter | undefined;
 
-/** A rule on source `name` with one API destination target at `/name`; returns the rule's ARN. */
+/** A rule on source `name` with one API destination target at `/name` and the test's DLQ; its ARN. */
 async function route(name: string, settings: Partial<Target> = {}): Promise<string> {
-  connectionArn ??= (
-    await events.send(
-      new CreateConnectionCommand({
-        Name: 'sink',
-        AuthorizationType: 'BASIC',
-        AuthParameters: { BasicAuthParameters: { Username: 'u', Password: 'p' } },
-      }),
-    )
-  ).ConnectionArn;
-  const destination = await events.send(
-    new CreateApiDestinationCommand({ Name: name, ConnectionArn: connectionArn, InvocationEndpoint: `${sinkUrl}/${name}`, HttpMethod: 'POST' }),
-  );
-  await events.send(new PutRuleCommand({ Name: name, EventPattern: JSON.stringify({ source: [name] }) }));
-  const put = await events.send(
-    new PutTargetsCommand({
-      Rule: name,
-      Targets: [
-        {
-          Id: 'sink',
-          Arn: destination.ApiDestinationArn,
-          RoleArn: `arn:aws:iam::${ACCOUNT}:role/events`,
-          DeadLetterConfig: { Arn: `arn:aws:sqs:${REGION}:${ACCOUNT}:delivery-dlq` },
-          ...settings,
-        },
-      ],
-    }),
-  );
-  assert.equal(put.FailedEntryCount, 0, JSON.stringify(put.FailedEntries));
-  return `arn:aws:events:${REGION}:${ACCOUNT}:rule/${name}`;
+  router ??= sinkRouter(events, sinkUrl, { account: ACCOUNT, region: REGION });
+  const dlq = { DeadLetterConfig: { Arn: `arn:aws:sqs:${REGION}:${ACCOUNT}:delivery-dlq` } };
+  return (await router.route(name, { ...dlq, ...settings })).ruleArn;
 }
 
-async function put(source: string): Promise<string> {
+async function putOnly(source: string): Promise<string> {
   const out = await events.send(new PutEventsCommand({ Entries: [{ Source: source, DetailType: 'Test', Detail: '{"n":1}' }] }));
   assert.equal(out.FailedEntryCount, 0);
-  await server.settleDeliveries();
   return out.Entries?.[0]?.EventId as string;
+}
+
+/** Put one event and let the dispatcher make what attempts are due. */
+async function put(source: string): Promise<string> {
+  const id = await putOnly(source);
+  await server.settleDeliveries();
+  return id;
 }
 
 /** Move the clock and let the dispatcher attempt what fell due. */
@@ -198,6 +188,20 @@ describe('API destinations: attempts, retries, dead-lettering', () => {
       [['failed', 503], ['failed', 429], ['failed', null], ['delivered', 200]],
     );
     assert.match(attempts[2]?.error ?? '', /^TIMEOUT/);
+  });
+
+  it('a slow target holds up nothing but itself', async () => {
+    // The slow target's answer is held until the other target's request arrives: it can only be
+    // delivered on its first attempt (before the client's deadline) if the dispatcher sends the
+    // second event while the first is still waiting for its answer.
+    cues.set('/slow', [{ until: '/quick' }]);
+    const slowRule = await route('slow');
+    const quickRule = await route('quick');
+    const slow = await putOnly('slow');
+    const quick = await putOnly('quick');
+    await server.settleDeliveries();
+    assert.deepEqual(await state(slow, slowRule), { state: 'delivered', attempts: 1 });
+    assert.deepEqual(await state(quick, quickRule), { state: 'delivered', attempts: 1 });
   });
 
   it('honours Retry-After: nothing before it, the retry after it', async () => {

@@ -5,12 +5,14 @@
 import { readFile } from 'node:fs/promises';
 import { SwitchyardError } from '../domain/errors.js';
 import { testEventPattern } from '../pattern/index.js';
+import { dlq } from './dlq.js';
 import { serve } from './serve.js';
 
 const USAGE = `Usage: switchyard <command> [options]
 
 Commands:
   serve [options]                       run the server (serve --help lists the options)
+  dlq list|count|redrive [options]      dropped deliveries of a running server (dlq --help)
   test-pattern <event.json> <pattern.json>
                                         print true or false, as TestEventPattern would
   help                                  show this text
@@ -23,6 +25,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return testPattern(rest);
     case 'serve':
       return serve(rest);
+    case 'dlq':
+      return dlq(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -17,6 +17,16 @@
  * by what the store answers. Kinds without an adapter yet (event buses, other AWS services) are
  * left pending, untouched.
  *
+ * Lanes. A drain only reads: it hands each delivery to the lane of its target (by target ARN),
+ * and each lane runs up to PER_TARGET attempts at once, in the order handed, so a slow or dead
+ * target holds up nothing but itself. At most IN_MEMORY deliveries are held in lanes; a drain
+ * stops reading at that bound and the lanes poke for another when they have room. A delivery
+ * held in a lane is not handed again by a later drain (its key is remembered until its attempt
+ * is recorded).
+ *
+ *   store --drain (fresh in acceptance order, then due retries)--> lane per target --attempt-->
+ *         adapter --> record (delivered / waiting / dead-lettered / dropped)
+ *
  * An attempt under way when the process dies has no record: after the restart the delivery is
  * attempted again (at least once). Built-in queues are the exception: their message and the
  * delivery's record are one transaction, so a queue gets each event once.
@@ -36,6 +46,10 @@ import type { DeadLetterErrorCode, DeliveryFailure, ExhaustedRetryCondition, Ret
 
 /** Deliveries read per store call. */
 const PAGE = 256;
+/** Attempts at once to one target (a target ARN). */
+const PER_TARGET = 8;
+/** Deliveries held in lanes at once, read but not yet attempted or recorded. */
+const IN_MEMORY = 2048;
 /** The SenderId of messages EventBridge puts on queues (targets and dead-letter queues). */
 export const EVENTBRIDGE_SENDER = 'events.amazonaws.com';
 
@@ -83,6 +97,12 @@ export class Dispatcher {
   private closed = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private timerAt = Number.POSITIVE_INFINITY;
+  /** Lanes by target ARN. */
+  private readonly lanes = new Map<string, Lane>();
+  /** Keys of the deliveries held in lanes (queued or being attempted). */
+  private readonly held = new Set<string>();
+  /** Resolvers waiting for every lane to be empty (settle). */
+  private idleWaiters: (() => void)[] = [];
 
   constructor(options: DispatcherOptions) {
     this.o = options;
@@ -114,43 +134,83 @@ export class Dispatcher {
       });
   }
 
-  /** Resolves when every delivery due now has been attempted (tests with an injected clock, shutdown). */
+  /**
+   * Resolves when every delivery due now has been attempted and recorded (tests with an injected
+   * clock; repeated while attempts make more due, e.g. a retry due at once).
+   */
   async settle(): Promise<void> {
-    this.poke();
-    while (this.draining !== null) await this.draining;
+    do {
+      this.poke();
+      while (this.draining !== null) await this.draining;
+      if (this.held.size > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    } while (this.draining !== null || this.held.size > 0);
   }
 
+  /** Stop reading; let the attempts under way end (queued ones stay pending in the store). */
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer !== null) clearTimeout(this.timer);
     if (this.draining !== null) await this.draining;
+    await Promise.all([...this.lanes.values()].map((lane) => lane.stop()));
   }
 
   private async drain(): Promise<void> {
     for (;;) {
-      const fresh = await this.o.store.pendingDeliveries(this.kinds, this.cursor, PAGE);
+      if (this.held.size >= IN_MEMORY) return;
+      const limit = Math.min(PAGE, IN_MEMORY - this.held.size);
+      const fresh = await this.o.store.pendingDeliveries(this.kinds, this.cursor, limit);
       for (const d of fresh) {
         if (this.closed) return;
-        await this.deliver(d);
+        this.hand(d);
         this.cursor = d.key;
       }
-      if (fresh.length < PAGE) break;
+      if (fresh.length < limit) break;
     }
     for (;;) {
-      const due = await this.o.store.dueDeliveries(this.o.now(), PAGE);
-      for (const d of due) {
-        if (this.closed) return;
-        await this.deliver(d);
-      }
-      if (due.length < PAGE) break;
+      if (this.held.size >= IN_MEMORY) return;
+      const due = (await this.o.store.dueDeliveries(this.o.now(), PAGE)).filter((d) => !this.held.has(d.key));
+      if (this.closed) return;
+      for (const d of due) this.hand(d);
+      if (due.length === 0) break;
     }
     await this.scheduleNext();
   }
 
-  /** One timer, for the soonest waiting delivery. */
+  /** Give a delivery to its target's lane. */
+  private hand(d: PendingDelivery): void {
+    let lane = this.lanes.get(d.targetArn);
+    if (lane === undefined) {
+      // A queue gets one delivery at a time: in acceptance order, which a FIFO queue keeps.
+      lane = new Lane(d.kind === 'queue' ? 1 : PER_TARGET, (x) => this.deliver(x), (x) => this.done(x));
+      this.lanes.set(d.targetArn, lane);
+    }
+    this.held.add(d.key);
+    lane.push(d);
+  }
+
+  /** A delivery's attempt is recorded (or failed to be): it may be handed again by a later drain. */
+  private done(d: PendingDelivery): void {
+    this.held.delete(d.key);
+    const lane = this.lanes.get(d.targetArn);
+    if (lane !== undefined && lane.empty) this.lanes.delete(d.targetArn);
+    if (this.held.size === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+      // Retries that fell due while their deliveries were held: look again.
+      this.poke();
+    }
+    // Room again after the bound was reached: read on.
+    if (this.held.size === IN_MEMORY - 1) this.poke();
+  }
+
+  /**
+   * One timer, for the soonest waiting delivery. One due already is in a lane (held): when the
+   * lanes empty, `done` pokes, so no timer spins on it meanwhile.
+   */
   private async scheduleNext(): Promise<void> {
     const at = await this.o.store.nextDueAt();
-    if (at === undefined || this.closed || at >= this.timerAt) return;
+    if (at === undefined || this.closed || at >= this.timerAt || at <= this.o.now()) return;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timerAt = at;
     this.timer = setTimeout(() => {
@@ -162,6 +222,14 @@ export class Dispatcher {
   }
 
   private async deliver(d: PendingDelivery): Promise<void> {
+    try {
+      await this.attempt(d);
+    } catch (e) {
+      this.o.log({ level: 'error', msg: 'delivery attempt failed', eventId: d.eventId, target: d.targetArn, err: String((e as Error)?.stack ?? e) });
+    }
+  }
+
+  private async attempt(d: PendingDelivery): Promise<void> {
     const adapter = this.adapters[d.kind];
     if (adapter === undefined) return;
     const current = this.o.router.targetOf(d.ruleArn, d.targetId);
@@ -175,10 +243,13 @@ export class Dispatcher {
     }
     const verdict = classifyFailure(result.failure);
     const attempt = attemptOf(startedAt, result, `${verdict.errorCode}: ${result.error}`);
-    if (!verdict.retryable) return this.giveUp(d, target, attempt, verdict.errorCode, result.error, undefined, d.attempts);
+    // A redriven delivery gets a new retry window: attempts and event age count from the redrive.
+    const made = d.attempts - (d.redriven?.attempts ?? 0);
+    if (!verdict.retryable) return this.giveUp(d, target, attempt, verdict.errorCode, result.error, undefined, made);
     const now = this.o.now();
     const policy = resolveRetryPolicy(target?.RetryPolicy as RetryPolicyInput | undefined);
-    const decision = nextAttemptAt(policy, d.attempts + 1, d.ingestedAt, now, this.o.random ?? Math.random, result.retryAfterMs ?? undefined);
+    const from = d.redriven?.at ?? d.ingestedAt;
+    const decision = nextAttemptAt(policy, made + 1, from, now, this.o.random ?? Math.random, result.retryAfterMs ?? undefined);
     if (!decision.retry) return this.giveUp(d, target, attempt, verdict.errorCode, result.error, decision.exhausted, decision.retryAttempts);
     await this.o.store.recordAttempt(d, attempt, { state: 'waiting', dueAt: decision.at });
   }
@@ -224,6 +295,56 @@ export class Dispatcher {
     }
     this.o.log({ level: 'warn', msg: 'delivery dropped', eventId: d.eventId, rule: d.ruleArn, target: d.targetId, error });
     await store.recordAttempt(d, attempt, { state: 'dropped', error });
+  }
+}
+
+/**
+ * The deliveries of one target: attempted in the order handed, at most `limit` at once. An attempt
+ * that throws (a store failure) is logged by the dispatcher's caller and leaves the delivery
+ * pending in the store, to be handed again after a restart.
+ */
+class Lane {
+  private readonly limit: number;
+  private readonly run: (d: PendingDelivery) => Promise<void>;
+  private readonly finished: (d: PendingDelivery) => void;
+  private readonly queue: PendingDelivery[] = [];
+  private running = 0;
+  private stopped = false;
+  private readonly runningAttempts = new Set<Promise<void>>();
+
+  constructor(limit: number, run: (d: PendingDelivery) => Promise<void>, finished: (d: PendingDelivery) => void) {
+    this.limit = limit;
+    this.run = run;
+    this.finished = finished;
+  }
+
+  get empty(): boolean {
+    return this.queue.length === 0 && this.running === 0;
+  }
+
+  push(d: PendingDelivery): void {
+    this.queue.push(d);
+    this.pump();
+  }
+
+  private pump(): void {
+    while (!this.stopped && this.running < this.limit && this.queue.length > 0) {
+      const d = this.queue.shift() as PendingDelivery;
+      this.running++;
+      const attempt = this.run(d).finally(() => {
+        this.running--;
+        this.runningAttempts.delete(attempt);
+        this.finished(d);
+        this.pump();
+      });
+      this.runningAttempts.add(attempt);
+    }
+  }
+
+  /** Start nothing more; resolve when the attempts under way have ended. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.allSettled([...this.runningAttempts]);
   }
 }
 

@@ -94,7 +94,32 @@ export interface PendingDelivery extends OwedDelivery {
   /** PutEvents' TraceHeader, when the event had one. */
   readonly traceHeader?: string;
   readonly attempts: number;
+  /**
+   * When it was last redriven after being dropped (docs/dropped-deliveries.md), and how many
+   * attempts had been made by then: the retry policy's window counts from there, not from
+   * ingestion. Absent for a delivery never redriven.
+   */
+  readonly redriven?: { readonly at: number; readonly attempts: number };
 }
+
+/** A delivery kept as dropped (owed state 2), as listed for a person to inspect and redrive. */
+export interface DroppedDelivery extends OwedDelivery {
+  /** The store's key (opaque outside the store; orders the listing, pages start after one). */
+  readonly key: string;
+  readonly attempts: number;
+  readonly lastError?: string;
+  /** When its last attempt started, ms since the epoch. */
+  readonly droppedAt?: number;
+}
+
+/** Which dropped deliveries of a scope: all, or those of one rule and/or one target id. */
+export interface DroppedFilter {
+  readonly ruleArn?: string;
+  readonly targetId?: string;
+}
+
+/** What redriving one chosen delivery came to. */
+export type RedriveOutcome = 'redriven' | 'not-found' | 'not-dropped';
 
 /** One attempt to make a delivery, as recorded (table `attempts`). */
 export interface DeliveryAttempt {

@@ -15,9 +15,12 @@ import type {
   AcceptedEvent,
   DeliveryAttempt,
   DeliveryNext,
+  DroppedDelivery,
+  DroppedFilter,
   EventBus,
   OwedDelivery,
   PendingDelivery,
+  RedriveOutcome,
   Rule,
   Scope,
   StoredEvent,
@@ -112,6 +115,28 @@ export interface Store {
   deliveryState(eventId: string, ruleArn: string, targetId: string): Promise<{ state: string; attempts: number; lastError?: string } | undefined>;
   /** A delivery's attempts, in order. */
   attemptsOf(eventId: string, ruleArn: string, targetId: string): Promise<DeliveryAttempt[]>;
+
+  // Dropped deliveries (docs/dropped-deliveries.md) ------------------------------------------
+  // The scope is that of the event's bus (the account and region it was put in). A filter's
+  // ruleArn and targetId match exactly; absent, they match any.
+  /**
+   * Dropped deliveries of the scope matching `filter`, in acceptance order (by `key`), after the
+   * one whose key is `after` (from the first when undefined), at most `limit`.
+   */
+  listDroppedDeliveries(scope: Scope, filter: DroppedFilter & { readonly after?: string; readonly limit: number }): Promise<DroppedDelivery[]>;
+  countDroppedDeliveries(scope: Scope, filter: DroppedFilter): Promise<number>;
+  /**
+   * Set the chosen deliveries back to pending, due at `now`, if they are dropped, in one
+   * transaction, keeping their attempts, last error and attempt history; the retry policy's
+   * window counts from `now` (PendingDelivery.redriven). An outcome per chosen delivery, in order.
+   */
+  redriveDeliveries(
+    scope: Scope,
+    chosen: readonly { readonly eventId: string; readonly ruleArn: string; readonly targetId: string }[],
+    now: number,
+  ): Promise<RedriveOutcome[]>;
+  /** The same for every dropped delivery of the scope matching `filter`; resolves with how many. */
+  redriveDropped(scope: Scope, filter: DroppedFilter, now: number): Promise<number>;
 
   /** The queues and their messages. */
   readonly queues: QueueStore;

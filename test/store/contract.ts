@@ -21,7 +21,7 @@ import { after, describe, it } from 'node:test';
 import { busArn, ruleArn } from '../../src/domain/arn.js';
 import { apiDestinationArn, connectionArn } from '../../src/domain/connections.js';
 import type { ApiDestination, Connection } from '../../src/domain/connections.js';
-import type { AcceptedEvent, EventBus, OwedDelivery, Rule, Scope, StoredEvent, Target } from '../../src/domain/model.js';
+import type { AcceptedEvent, EventBus, OwedDelivery, PendingDelivery, Rule, Scope, StoredEvent, Target } from '../../src/domain/model.js';
 import type { Page, Store } from '../../src/store/port.js';
 
 /**
@@ -571,6 +571,136 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>, ca
         assert.equal(await s.countEvents(), 3);
         assert.deepEqual(await s.getEvent('b'), event('b', B));
         assert.deepEqual(await s.getEvent('c'), event('c', C));
+      });
+    });
+
+    describe('dropped deliveries', () => {
+      const R1 = ruleArn(A, 'default', 'r1');
+      const R2 = ruleArn(A, 'default', 'r2');
+      const RB = ruleArn(B, 'default', 'r1');
+      const failed = (at: number, error: string) => ({ startedAt: at, latencyMs: 5, outcome: 'failed' as const, status: 400, error });
+
+      /** Events e1..e3 in A (two deliveries each), e4 in B; every delivery attempted once. */
+      async function seed(s: Store): Promise<void> {
+        await s.appendEvents([
+          accepted(event('e1'), owed('e1', R1, 't1'), owed('e1', R2, 't1')),
+          accepted(event('e2'), owed('e2', R1, 't1'), owed('e2', R1, 't2')),
+          accepted(event('e3'), owed('e3', R1, 't2'), owed('e3', R2, 't2')),
+          accepted(event('e4', B), owed('e4', RB, 't1')),
+        ]);
+        const fresh = await s.pendingDeliveries(['queue'], undefined, 100);
+        assert.equal(fresh.length, 7);
+        for (const [i, d] of fresh.entries()) {
+          // e3's delivery to r2/t2 is delivered; all others are dropped after one failed attempt.
+          if (d.eventId === 'e3' && d.ruleArn === R2) {
+            await s.recordAttempt(d, { startedAt: T0 + i, latencyMs: 1, outcome: 'delivered', status: 200 }, { state: 'delivered' });
+          } else {
+            await s.recordAttempt(d, failed(T0 + i, `boom ${i}`), { state: 'dropped', error: `ERROR_FROM_TARGET: boom ${i}` });
+          }
+        }
+      }
+
+      check('lists the dropped deliveries of a scope in acceptance order, with attempts, last error and when dropped', async (s) => {
+        await seed(s);
+        const listed = await s.listDroppedDeliveries(A, { limit: 100 });
+        assert.deepEqual(
+          listed.map((d) => [d.eventId, d.ruleArn, d.targetId]),
+          [
+            ['e1', R1, 't1'],
+            ['e1', R2, 't1'],
+            ['e2', R1, 't1'],
+            ['e2', R1, 't2'],
+            ['e3', R1, 't2'],
+          ],
+        );
+        const first = listed[0];
+        assert.equal(first?.targetArn, owed('e1', R1, 't1').targetArn);
+        assert.equal(first?.attempts, 1);
+        assert.match(first?.lastError ?? '', /^ERROR_FROM_TARGET: boom \d$/);
+        assert.ok(listed.every((d) => typeof d.droppedAt === 'number' && d.droppedAt >= T0 && d.droppedAt < T0 + 7));
+        assert.deepEqual(
+          (await s.listDroppedDeliveries(B, { limit: 100 })).map((d) => d.eventId),
+          ['e4'],
+          'the scope is the event bus\'s',
+        );
+        assert.deepEqual(await s.listDroppedDeliveries(C, { limit: 100 }), []);
+        assert.equal(await s.countDroppedDeliveries(A, {}), 5);
+        assert.equal(await s.countDroppedDeliveries(B, {}), 1);
+        assert.equal(await s.countDroppedDeliveries(C, {}), 0);
+      });
+
+      check('filters by rule ARN and target id, and pages after a key', async (s) => {
+        await seed(s);
+        const ids = (ds: readonly { eventId: string; targetId: string }[]) => ds.map((d) => `${d.eventId}/${d.targetId}`);
+        assert.deepEqual(ids(await s.listDroppedDeliveries(A, { ruleArn: R1, limit: 100 })), ['e1/t1', 'e2/t1', 'e2/t2', 'e3/t2']);
+        assert.deepEqual(ids(await s.listDroppedDeliveries(A, { targetId: 't2', limit: 100 })), ['e2/t2', 'e3/t2']);
+        assert.deepEqual(ids(await s.listDroppedDeliveries(A, { ruleArn: R2, targetId: 't1', limit: 100 })), ['e1/t1']);
+        assert.equal(await s.countDroppedDeliveries(A, { ruleArn: R1 }), 4);
+        assert.equal(await s.countDroppedDeliveries(A, { ruleArn: R1, targetId: 't2' }), 2);
+        assert.equal(await s.countDroppedDeliveries(A, { ruleArn: RB }), 0);
+        const pages: string[][] = [];
+        let after: string | undefined;
+        for (;;) {
+          const page = await s.listDroppedDeliveries(A, { limit: 2, ...(after === undefined ? {} : { after }) });
+          pages.push(ids(page));
+          if (page.length < 2) break;
+          after = page[page.length - 1]?.key;
+        }
+        assert.deepEqual(pages, [['e1/t1', 'e1/t1'], ['e2/t1', 'e2/t2'], ['e3/t2']]);
+      });
+
+      check('redriveDeliveries sets chosen dropped deliveries back to pending, due now, keeping attempts and history', async (s) => {
+        await seed(s);
+        const now = T0 + 60_000;
+        const outcomes = await s.redriveDeliveries(
+          A,
+          [
+            { eventId: 'e1', ruleArn: R1, targetId: 't1' },
+            { eventId: 'e3', ruleArn: R2, targetId: 't2' }, // delivered
+            { eventId: 'nope', ruleArn: R1, targetId: 't1' },
+            { eventId: 'e4', ruleArn: RB, targetId: 't1' }, // another scope's
+            { eventId: 'e1', ruleArn: R1, targetId: 't1' }, // again: no longer dropped
+          ],
+          now,
+        );
+        assert.deepEqual(outcomes, ['redriven', 'not-dropped', 'not-found', 'not-found', 'not-dropped']);
+        assert.deepEqual(await s.deliveryState('e1', R1, 't1'), { state: 'pending', attempts: 1, lastError: 'ERROR_FROM_TARGET: boom 0' });
+        assert.equal((await s.deliveryState('e4', RB, 't1'))?.state, 'dropped');
+        assert.equal(await s.countDroppedDeliveries(A, {}), 4);
+        assert.equal(await s.nextDueAt(), now);
+        assert.deepEqual(await s.dueDeliveries(now - 1, 10), []);
+        const due = await s.dueDeliveries(now, 10);
+        assert.deepEqual(
+          due.map((d) => [d.eventId, d.ruleArn, d.targetId, d.attempts, d.redriven]),
+          [['e1', R1, 't1', 1, { at: now, attempts: 1 }]],
+        );
+        assert.deepEqual(await s.pendingDeliveries(['queue'], undefined, 10), [], 'not a first attempt: found by the due scan only');
+        // A second attempt is numbered after the first; both stay in the history.
+        await s.recordAttempt(due[0] as PendingDelivery, { startedAt: now, latencyMs: 3, outcome: 'delivered', status: 200 }, { state: 'delivered' });
+        assert.deepEqual(await s.deliveryState('e1', R1, 't1'), { state: 'delivered', attempts: 2 });
+        assert.deepEqual(
+          (await s.attemptsOf('e1', R1, 't1')).map((a) => [a.outcome, a.startedAt]),
+          [
+            ['failed', T0],
+            ['delivered', now],
+          ],
+        );
+      });
+
+      check('redriveDropped sets every dropped delivery matching a filter back to pending, in its scope only', async (s) => {
+        await seed(s);
+        const now = T0 + 60_000;
+        assert.equal(await s.redriveDropped(A, { ruleArn: R1, targetId: 't2' }, now), 2);
+        assert.equal(await s.countDroppedDeliveries(A, {}), 3);
+        assert.deepEqual(
+          (await s.dueDeliveries(now, 10)).map((d) => `${d.eventId}/${d.targetId}`).sort(),
+          ['e2/t2', 'e3/t2'],
+        );
+        assert.equal(await s.redriveDropped(A, {}, now + 1), 3);
+        assert.equal(await s.countDroppedDeliveries(A, {}), 0);
+        assert.equal(await s.countDroppedDeliveries(B, {}), 1, 'another scope untouched');
+        assert.equal(await s.redriveDropped(A, {}, now + 2), 0);
+        assert.equal((await s.dueDeliveries(now + 2, 10)).length, 5);
       });
     });
 

@@ -198,4 +198,19 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 6,
+    name: 'dropped deliveries: listed by an index of their own, redriven with a new retry window',
+    // Only dropped rows (state 2) enter owed_dropped, so listing them never scans the delivered
+    // ones and the ingest path pays nothing. A redrive sets a dropped row back to pending with
+    // due_at = now (so the due scan finds it), keeping attempts, last_error and its attempts
+    // rows; redriven_at and redriven_after (attempts made before it) start a new retry-policy
+    // window: MaximumEventAgeInSeconds counts from redriven_at, MaximumRetryAttempts from
+    // redriven_after (docs/dropped-deliveries.md).
+    sql: `
+      CREATE INDEX owed_dropped ON owed (event, destination) WHERE state = 2;
+      ALTER TABLE owed ADD COLUMN redriven_at INTEGER;
+      ALTER TABLE owed ADD COLUMN redriven_after INTEGER;
+    `,
+  },
 ];

@@ -15,9 +15,12 @@ import type {
   AcceptedEvent,
   DeliveryAttempt,
   DeliveryNext,
+  DroppedDelivery,
+  DroppedFilter,
   EventBus,
   OwedDelivery,
   PendingDelivery,
+  RedriveOutcome,
   Rule,
   Scope,
   StoredEvent,
@@ -76,7 +79,7 @@ function migrate(db: Database.Database): void {
 const STATES = ['pending', 'delivered', 'dropped', 'dead-lettered'] as const;
 
 const PENDING_COLUMNS =
-  'o.event, o.destination, o.attempts, e.id, e.envelope, e.ingested_at, e.trace_header, d.rule_arn, d.target_id, d.target_arn, d.kind';
+  'o.event, o.destination, o.attempts, o.redriven_at, o.redriven_after, e.id, e.envelope, e.ingested_at, e.trace_header, d.rule_arn, d.target_id, d.target_arn, d.kind';
 
 function pendingOf(r: Row): PendingDelivery {
   return {
@@ -90,8 +93,26 @@ function pendingOf(r: Row): PendingDelivery {
     ingestedAt: r.ingested_at as number,
     ...(r.trace_header === null ? {} : { traceHeader: r.trace_header as string }),
     attempts: r.attempts as number,
+    ...(r.redriven_at === null ? {} : { redriven: { at: r.redriven_at as number, attempts: (r.redriven_after as number | null) ?? 0 } }),
   };
 }
+
+/** The store key `event:destination` as its two numbers; [0, 0] (before every row) when absent. */
+function keyOf(key: string | undefined): [number, number] {
+  if (key === undefined) return [0, 0];
+  const [event, destination] = key.split(':').map(Number);
+  if (!Number.isSafeInteger(event) || !Number.isSafeInteger(destination)) throw new RangeError(`not a delivery key: ${key}`);
+  return [event as number, destination as number];
+}
+
+/** The named inputs of the dropped-delivery statements' scope and filter. */
+function droppedParams(scope: Scope, filter: DroppedFilter): Record<string, unknown> {
+  return { account: scope.account, region: scope.region, rule: filter.ruleArn ?? null, target: filter.targetId ?? null };
+}
+
+/** Dropped rows of a scope (@account, @region) matching the filter (@rule, @target: NULL matches any). */
+const DROPPED_WHERE = `o.state = 2 AND e.account = @account AND e.region = @region
+  AND (@rule IS NULL OR d.rule_arn = @rule) AND (@target IS NULL OR d.target_id = @target)`;
 
 function busKey(scope: Scope, name: string): string {
   return `${scope.account}\u0000${scope.region}\u0000${name}`;
@@ -252,6 +273,34 @@ export class SqliteStore implements Store {
         `SELECT a.started_at, a.latency_ms, a.outcome, a.status, a.error
          FROM attempts a JOIN events e ON e.rowid = a.event JOIN destinations d ON d.id = a.destination
          WHERE e.id = ? AND d.rule_arn = ? AND d.target_id = ? ORDER BY a.number`,
+      ),
+      /** @account, @region, @rule, @target (DROPPED_WHERE), @afterEvent, @afterDestination, @limit */
+      listDropped: p(
+        `SELECT o.event, o.destination, o.attempts, o.last_error, e.id, d.rule_arn, d.target_id, d.target_arn, a.started_at AS dropped_at
+         FROM owed o JOIN events e ON e.rowid = o.event JOIN destinations d ON d.id = o.destination
+         LEFT JOIN attempts a ON a.event = o.event AND a.destination = o.destination AND a.number = o.attempts
+         WHERE ${DROPPED_WHERE} AND (o.event, o.destination) > (@afterEvent, @afterDestination)
+         ORDER BY o.event, o.destination LIMIT @limit`,
+      ),
+      /** @account, @region, @rule, @target (DROPPED_WHERE) */
+      countDropped: p(
+        `SELECT count(*) AS n FROM owed o JOIN events e ON e.rowid = o.event JOIN destinations d ON d.id = o.destination WHERE ${DROPPED_WHERE}`,
+      ),
+      /** @now, @account, @region, @rule, @target (DROPPED_WHERE): every match back to pending, due now */
+      redriveDropped: p(
+        `UPDATE owed SET state = 0, due_at = @now, redriven_at = @now, redriven_after = attempts
+         WHERE state = 2 AND (event, destination) IN (
+           SELECT o.event, o.destination FROM owed o JOIN events e ON e.rowid = o.event JOIN destinations d ON d.id = o.destination
+           WHERE ${DROPPED_WHERE})`,
+      ),
+      /** event id, account, region, rule_arn, target_id: one delivery of the scope and its state */
+      findOwed: p(
+        `SELECT o.event, o.destination, o.state FROM owed o JOIN events e ON e.rowid = o.event JOIN destinations d ON d.id = o.destination
+         WHERE e.id = ? AND e.account = ? AND e.region = ? AND d.rule_arn = ? AND d.target_id = ?`,
+      ),
+      /** now, now, event, destination: one dropped delivery back to pending, due now */
+      redriveOne: p(
+        'UPDATE owed SET state = 0, due_at = ?, redriven_at = ?, redriven_after = attempts WHERE event = ? AND destination = ? AND state = 2',
       ),
       /** account, region, name, n */
       addToCounter: p(
@@ -487,6 +536,43 @@ export class SqliteStore implements Store {
       ...(r.status === null ? {} : { status: r.status as number }),
       ...(r.error === null ? {} : { error: r.error as string }),
     }));
+  }
+
+  async listDroppedDeliveries(scope: Scope, filter: DroppedFilter & { readonly after?: string; readonly limit: number }): Promise<DroppedDelivery[]> {
+    const [afterEvent, afterDestination] = keyOf(filter.after);
+    const rows = this.sql.listDropped.all({ ...droppedParams(scope, filter), afterEvent, afterDestination, limit: filter.limit }) as Row[];
+    return rows.map((r) => ({
+      key: `${r.event as number}:${r.destination as number}`,
+      eventId: r.id as string,
+      ruleArn: r.rule_arn as string,
+      targetId: r.target_id as string,
+      targetArn: r.target_arn as string,
+      attempts: r.attempts as number,
+      ...(r.last_error === null ? {} : { lastError: r.last_error as string }),
+      ...(r.dropped_at === null ? {} : { droppedAt: r.dropped_at as number }),
+    }));
+  }
+
+  async countDroppedDeliveries(scope: Scope, filter: DroppedFilter): Promise<number> {
+    return (this.sql.countDropped.get(droppedParams(scope, filter)) as Row).n as number;
+  }
+
+  async redriveDeliveries(
+    scope: Scope,
+    chosen: readonly { readonly eventId: string; readonly ruleArn: string; readonly targetId: string }[],
+    now: number,
+  ): Promise<RedriveOutcome[]> {
+    return this.db.transaction(() =>
+      chosen.map((c): RedriveOutcome => {
+        const row = this.sql.findOwed.get(c.eventId, scope.account, scope.region, c.ruleArn, c.targetId) as Row | undefined;
+        if (row === undefined) return 'not-found';
+        return this.sql.redriveOne.run(now, now, row.event, row.destination).changes === 1 ? 'redriven' : 'not-dropped';
+      }),
+    )();
+  }
+
+  async redriveDropped(scope: Scope, filter: DroppedFilter, now: number): Promise<number> {
+    return this.sql.redriveDropped.run({ ...droppedParams(scope, filter), now }).changes;
   }
 
   async countEvents(): Promise<number> {
