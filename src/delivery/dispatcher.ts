@@ -37,7 +37,8 @@ import type { QueueEngine } from '../queues/engine.js';
 import { DEDUPLICATION_WINDOW_MS } from '../queues/engine.js';
 import type { MessageAttribute } from '../queues/model.js';
 import type { Router } from '../rules/router.js';
-import type { Store } from '../store/port.js';
+import { GroupCommit } from '../ingest/group-commit.js';
+import type { AttemptRecord, Store } from '../store/port.js';
 import { targetBody as transform } from '../transform/index.js';
 import type { TargetInput } from '../transform/index.js';
 import type { HttpTargets } from './http-target.js';
@@ -103,9 +104,12 @@ export class Dispatcher {
   private readonly held = new Set<string>();
   /** Resolvers waiting for every lane to be empty (settle). */
   private idleWaiters: (() => void)[] = [];
+  /** Attempt records that end together share one synced commit (as PutEvents' events do). */
+  private readonly records: GroupCommit<AttemptRecord>;
 
   constructor(options: DispatcherOptions) {
     this.o = options;
+    this.records = new GroupCommit<AttemptRecord>((batch) => options.store.recordAttempts(batch), 1);
     this.adapters = { queue: new QueueAdapter(options), ...options.adapters };
     this.kinds = Object.keys(this.adapters) as TargetKind[];
   }
@@ -238,7 +242,7 @@ export class Dispatcher {
     const result = await adapter.attempt(d, target, startedAt);
     if (result === 'recorded') return;
     if (result.ok) {
-      await this.o.store.recordAttempt(d, attemptOf(startedAt, result), { state: 'delivered' });
+      await this.records.commit([{ delivery: d, attempt: attemptOf(startedAt, result), next: { state: 'delivered' } }]);
       return;
     }
     const verdict = classifyFailure(result.failure);
@@ -251,7 +255,7 @@ export class Dispatcher {
     const from = d.redriven?.at ?? d.ingestedAt;
     const decision = nextAttemptAt(policy, made + 1, from, now, this.o.random ?? Math.random, result.retryAfterMs ?? undefined);
     if (!decision.retry) return this.giveUp(d, target, attempt, verdict.errorCode, result.error, decision.exhausted, decision.retryAttempts);
-    await this.o.store.recordAttempt(d, attempt, { state: 'waiting', dueAt: decision.at });
+    await this.records.commit([{ delivery: d, attempt, next: { state: 'waiting', dueAt: decision.at } }]);
   }
 
   /** Dead-letter the event to the target's DeadLetterConfig queue, or keep it as dropped. */
@@ -294,7 +298,7 @@ export class Dispatcher {
       }
     }
     this.o.log({ level: 'warn', msg: 'delivery dropped', eventId: d.eventId, rule: d.ruleArn, target: d.targetId, error });
-    await store.recordAttempt(d, attempt, { state: 'dropped', error });
+    await this.records.commit([{ delivery: d, attempt, next: { state: 'dropped', error } }]);
   }
 }
 

@@ -30,6 +30,13 @@ import type {
 } from '../domain/model.js';
 import type { MoveTask, NewMessage, Queue, Receipt, SendOutcome, StoredMessage } from '../queues/model.js';
 
+/** An attempt to record, with the delivery it was for and where that delivery goes next. */
+export interface AttemptRecord {
+  readonly delivery: PendingDelivery;
+  readonly attempt: DeliveryAttempt;
+  readonly next: DeliveryNext;
+}
+
 export interface Page {
   readonly after?: string;
   readonly limit: number;
@@ -96,8 +103,11 @@ export interface Store {
   dueDeliveries(now: number, limit: number): Promise<PendingDelivery[]>;
   /** When the soonest waiting delivery is due, if any waits. */
   nextDueAt(): Promise<number | undefined>;
-  /** Record an attempt and the delivery's next state, in one transaction. */
-  recordAttempt(delivery: PendingDelivery, attempt: DeliveryAttempt, next: DeliveryNext): Promise<void>;
+  /**
+   * Record attempts and each delivery's next state, all in one transaction (the dispatcher
+   * gathers the attempts that end together, so one synced commit serves them all).
+   */
+  recordAttempts(records: readonly AttemptRecord[]): Promise<void>;
   /**
    * Enqueue a message on a built-in queue and record the attempt and the delivery's next state
    * ('delivered' to a queue target, 'dead-lettered' to a dead-letter queue), in one transaction:

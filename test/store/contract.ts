@@ -590,14 +590,15 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>, ca
         ]);
         const fresh = await s.pendingDeliveries(['queue'], undefined, 100);
         assert.equal(fresh.length, 7);
-        for (const [i, d] of fresh.entries()) {
-          // e3's delivery to r2/t2 is delivered; all others are dropped after one failed attempt.
-          if (d.eventId === 'e3' && d.ruleArn === R2) {
-            await s.recordAttempt(d, { startedAt: T0 + i, latencyMs: 1, outcome: 'delivered', status: 200 }, { state: 'delivered' });
-          } else {
-            await s.recordAttempt(d, failed(T0 + i, `boom ${i}`), { state: 'dropped', error: `ERROR_FROM_TARGET: boom ${i}` });
-          }
-        }
+        // e3's delivery to r2/t2 is delivered; all others are dropped after one failed attempt.
+        // All seven recorded in one call (one transaction), as the dispatcher's group commit does.
+        await s.recordAttempts(
+          fresh.map((d, i) =>
+            d.eventId === 'e3' && d.ruleArn === R2
+              ? { delivery: d, attempt: { startedAt: T0 + i, latencyMs: 1, outcome: 'delivered' as const, status: 200 }, next: { state: 'delivered' as const } }
+              : { delivery: d, attempt: failed(T0 + i, `boom ${i}`), next: { state: 'dropped' as const, error: `ERROR_FROM_TARGET: boom ${i}` } },
+          ),
+        );
       }
 
       check('lists the dropped deliveries of a scope in acceptance order, with attempts, last error and when dropped', async (s) => {
@@ -676,7 +677,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>, ca
         );
         assert.deepEqual(await s.pendingDeliveries(['queue'], undefined, 10), [], 'not a first attempt: found by the due scan only');
         // A second attempt is numbered after the first; both stay in the history.
-        await s.recordAttempt(due[0] as PendingDelivery, { startedAt: now, latencyMs: 3, outcome: 'delivered', status: 200 }, { state: 'delivered' });
+        await s.recordAttempts([{ delivery: due[0] as PendingDelivery, attempt: { startedAt: now, latencyMs: 3, outcome: 'delivered', status: 200 }, next: { state: 'delivered' } }]);
         assert.deepEqual(await s.deliveryState('e1', R1, 't1'), { state: 'delivered', attempts: 2 });
         assert.deepEqual(
           (await s.attemptsOf('e1', R1, 't1')).map((a) => [a.outcome, a.startedAt]),

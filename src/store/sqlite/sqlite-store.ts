@@ -29,7 +29,7 @@ import type {
   TargetKind,
 } from '../../domain/model.js';
 import type { NewMessage, Queue, SendOutcome } from '../../queues/model.js';
-import type { Page, QueueStore, Store } from '../port.js';
+import type { AttemptRecord, Page, QueueStore, Store } from '../port.js';
 import { configureConnection } from './connection.js';
 import { encodeBatch } from './writer-protocol.js';
 import type { WriteReply, WriteRequest } from './writer-protocol.js';
@@ -483,8 +483,11 @@ export class SqliteStore implements Store {
     return at === null ? undefined : (at as number);
   }
 
-  async recordAttempt(delivery: PendingDelivery, attempt: DeliveryAttempt, next: DeliveryNext): Promise<void> {
-    this.db.transaction(() => this.record(delivery, attempt, next))();
+  async recordAttempts(records: readonly AttemptRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    this.db.transaction(() => {
+      for (const r of records) this.record(r.delivery, r.attempt, r.next);
+    })();
   }
 
   async enqueueDelivery(
