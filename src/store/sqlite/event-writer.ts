@@ -7,7 +7,8 @@
  * meanwhile into the next batch.
  *
  * Protocol (writer-protocol.ts): the parent posts { seq, scopes, bytes, length }, a batch encoded
- * as bytes (transferred) with each owed delivery already numbered; the worker answers
+ * as bytes (transferred) with each owed delivery already numbered, or { seq, attempts }, delivery
+ * attempts to record with their deliveries' next states; the worker answers
  * { seq, error? } once the batch is committed (synced) or has failed (rolled back, nothing of it
  * kept).
  */
@@ -15,7 +16,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { configureConnection } from './connection.js';
 import { decodeBatch } from './writer-protocol.js';
-import type { EncodedEvent, WriteReply, WriteRequest } from './writer-protocol.js';
+import type { AttemptRow, AttemptsRequest, EncodedEvent, WriteReply, WriteRequest } from './writer-protocol.js';
 
 const db = new Database((workerData as { file: string }).file);
 configureConnection(db);
@@ -61,7 +62,21 @@ const append = db.transaction((events: readonly EncodedEvent[]) => {
   for (let k = whole; k < owed.length; k += 2) insertOwed.run(owed[k], owed[k + 1]);
 });
 
-parentPort?.on('message', (msg: WriteRequest | 'close') => {
+/** event, destination, number, started_at, latency_ms, outcome, status, error */
+const insertAttempt = db.prepare(
+  'INSERT OR REPLACE INTO attempts (event, destination, number, started_at, latency_ms, outcome, status, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+);
+/** state, due_at, last_error, event, destination (only while pending: a delivery ends once) */
+const setState = db.prepare('UPDATE owed SET state = ?, attempts = attempts + 1, due_at = ?, last_error = ? WHERE event = ? AND destination = ? AND state = 0');
+
+const record = db.transaction((rows: readonly AttemptRow[]) => {
+  for (const [event, destination, number, startedAt, latencyMs, outcome, status, error, state, dueAt, lastError] of rows) {
+    insertAttempt.run(event, destination, number, startedAt, latencyMs, outcome, status, error);
+    setState.run(state, dueAt, lastError, event, destination);
+  }
+});
+
+parentPort?.on('message', (msg: WriteRequest | AttemptsRequest | 'close') => {
   if (msg === 'close') {
     db.close();
     parentPort?.close();
@@ -69,7 +84,8 @@ parentPort?.on('message', (msg: WriteRequest | 'close') => {
   }
   let reply: WriteReply;
   try {
-    append(decodeBatch(msg));
+    if ('attempts' in msg) record(msg.attempts);
+    else append(decodeBatch(msg));
     reply = { seq: msg.seq };
   } catch (e) {
     reply = { seq: msg.seq, error: (e as Error).message };

@@ -32,7 +32,7 @@ import type { NewMessage, Queue, SendOutcome } from '../../queues/model.js';
 import type { AttemptRecord, Page, QueueStore, Store } from '../port.js';
 import { configureConnection } from './connection.js';
 import { encodeBatch } from './writer-protocol.js';
-import type { WriteReply, WriteRequest } from './writer-protocol.js';
+import type { AttemptRow, AttemptsRequest, WriteReply, WriteRequest } from './writer-protocol.js';
 import { MIGRATIONS } from './migrations.js';
 import { SqliteQueueStore } from './queue-store.js';
 import { SqliteConnectionStore } from './connection-store.js';
@@ -114,6 +114,24 @@ function droppedParams(scope: Scope, filter: DroppedFilter): Record<string, unkn
 const DROPPED_WHERE = `o.state = 2 AND e.account = @account AND e.region = @region
   AND (@rule IS NULL OR d.rule_arn = @rule) AND (@target IS NULL OR d.target_id = @target)`;
 
+/** An attempt and its delivery's next state as the statements (here and in the writer) take them. */
+function attemptRow(delivery: PendingDelivery, attempt: DeliveryAttempt, next: DeliveryNext): AttemptRow {
+  const [event, destination] = delivery.key.split(':').map(Number) as [number, number];
+  return [
+    event,
+    destination,
+    delivery.attempts + 1,
+    attempt.startedAt,
+    attempt.latencyMs,
+    attempt.outcome,
+    attempt.status ?? null,
+    attempt.error ?? null,
+    STATES.indexOf(next.state === 'waiting' ? 'pending' : next.state),
+    next.state === 'waiting' ? next.dueAt : null,
+    next.state === 'dropped' || next.state === 'dead-lettered' ? next.error : (attempt.error ?? null),
+  ];
+}
+
 function busKey(scope: Scope, name: string): string {
   return `${scope.account}\u0000${scope.region}\u0000${name}`;
 }
@@ -145,6 +163,14 @@ class EventWriter {
     return new Promise((resolve, reject) => {
       this.pending.set(request.seq, { resolve, reject });
       this.worker.postMessage(request, [request.bytes]);
+    });
+  }
+
+  record(attempts: readonly AttemptRow[]): Promise<void> {
+    const request: AttemptsRequest = { seq: ++this.seq, attempts };
+    return new Promise((resolve, reject) => {
+      this.pending.set(request.seq, { resolve, reject });
+      this.worker.postMessage(request);
     });
   }
 
@@ -483,11 +509,9 @@ export class SqliteStore implements Store {
     return at === null ? undefined : (at as number);
   }
 
+  /** Committed by the event writer's connection, like events: one writer, no lock waits. */
   async recordAttempts(records: readonly AttemptRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    this.db.transaction(() => {
-      for (const r of records) this.record(r.delivery, r.attempt, r.next);
-    })();
+    if (records.length > 0) await this.writer.record(records.map((r) => attemptRow(r.delivery, r.attempt, r.next)));
   }
 
   async enqueueDelivery(
@@ -507,21 +531,9 @@ export class SqliteStore implements Store {
 
   /** Inside a transaction: the attempt's row, and the delivery's new state. */
   private record(delivery: PendingDelivery, attempt: DeliveryAttempt, next: DeliveryNext): void {
-    const [event, destination] = delivery.key.split(':').map(Number);
-    this.sql.insertAttempt.run(
-      event,
-      destination,
-      delivery.attempts + 1,
-      attempt.startedAt,
-      attempt.latencyMs,
-      attempt.outcome,
-      attempt.status ?? null,
-      attempt.error ?? null,
-    );
-    const state = STATES.indexOf(next.state === 'waiting' ? 'pending' : next.state);
-    const dueAt = next.state === 'waiting' ? next.dueAt : null;
-    const error = next.state === 'dropped' || next.state === 'dead-lettered' ? next.error : (attempt.error ?? null);
-    this.sql.setState.run(state, dueAt, error, event, destination);
+    const [event, destination, number, startedAt, latencyMs, outcome, status, error, state, dueAt, lastError] = attemptRow(delivery, attempt, next);
+    this.sql.insertAttempt.run(event, destination, number, startedAt, latencyMs, outcome, status, error);
+    this.sql.setState.run(state, dueAt, lastError, event, destination);
   }
 
   async deliveryState(eventId: string, ruleArn: string, targetId: string): Promise<{ state: string; attempts: number; lastError?: string } | undefined> {

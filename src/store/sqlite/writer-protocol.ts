@@ -24,6 +24,31 @@ export interface WriteRequest {
   readonly length: number;
 }
 
+/**
+ * Delivery attempts to record (SqliteStore.recordAttempts), committed by the writer too: one
+ * writer connection, so they never wait on the event commits' lock. Each row:
+ * [event rowid, destination, attempt number, startedAt, latencyMs, outcome, status, error,
+ *  next state (owed.state), due_at, last_error].
+ */
+export interface AttemptsRequest {
+  readonly seq: number;
+  readonly attempts: readonly AttemptRow[];
+}
+
+export type AttemptRow = readonly [
+  number,
+  number,
+  number,
+  number,
+  number,
+  string,
+  number | null,
+  string | null,
+  number,
+  number | null,
+  string | null,
+];
+
 export interface WriteReply {
   readonly seq: number;
   readonly error?: string;
