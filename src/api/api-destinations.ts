@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { apiDestinationArn, apiDestinationState, parseConnectionArn } from '../domain/connections.js';
 import type { ApiDestination, Connection } from '../domain/connections.js';
+import { checkUrl, ssrfPolicy } from '../delivery/ssrf.js';
 import { SwitchyardError } from '../domain/errors.js';
 import type { Scope } from '../domain/model.js';
 import type { Handler } from '../http/server.js';
@@ -22,6 +23,8 @@ export const DEFAULT_RATE_LIMIT = 300;
 export const MESSAGES = {
   notFound: (name: string) => `Failed to describe the api-destination(s). An api-destination '${name}' does not exist.`,
   exists: (name: string) => `An api-destination '${name}' already exists.`,
+  /** Switchyard's own (AWS has no such check): SSRF protection, docs/ssrf.md. */
+  endpointRefused: (endpoint: string, why: string) => `Invocation endpoint ${endpoint} is not allowed: ${why}`,
 };
 
 /** The connection an ARN names, which must be the caller's and exist (with that very ARN). */
@@ -68,6 +71,21 @@ async function written(s: Services, d: ApiDestination): Promise<Record<string, u
   };
 }
 
+/**
+ * Refuse an endpoint SSRF protection would refuse at every send (src/delivery/ssrf.ts), at once:
+ * when the server is not bound to loopback, a private, loopback, link-local, metadata or CGNAT
+ * address (literal, or what the name resolves to now) is a ValidationException. A name that does
+ * not resolve yet is accepted; sends check again.
+ */
+async function checkEndpoint(s: Services, endpoint: string): Promise<void> {
+  const policy = ssrfPolicy(s.options.host);
+  if (!policy.enabled) return;
+  const verdict = await checkUrl(endpoint.replaceAll('*', 'x'), policy);
+  if (!verdict.ok && verdict.reason !== 'dns-failure') {
+    throw new SwitchyardError('ValidationException', MESSAGES.endpointRefused(endpoint, verdict.message));
+  }
+}
+
 export function apiDestinationOperations(s: Services): Record<string, Handler> {
   return {
     async CreateApiDestination(ctx, input) {
@@ -75,6 +93,7 @@ export function apiDestinationOperations(s: Services): Record<string, Handler> {
       const name = reqString(input, 'Name');
       if ((await s.store.getApiDestination(scope, name)) !== undefined) throw new SwitchyardError('ResourceAlreadyExistsException', MESSAGES.exists(name));
       const connection = await connectionFor(s, scope, reqString(input, 'ConnectionArn'));
+      await checkEndpoint(s, reqString(input, 'InvocationEndpoint'));
       if ((await s.store.listApiDestinations(scope, { limit: MAX_API_DESTINATIONS })).length >= MAX_API_DESTINATIONS) {
         throw new SwitchyardError('LimitExceededException', CONNECTION_MESSAGES.limitExceeded);
       }
@@ -126,6 +145,7 @@ export function apiDestinationOperations(s: Services): Record<string, Handler> {
       const connection = arn === undefined ? undefined : await connectionFor(s, ctx.caller, arn);
       const description = optString(input, 'Description');
       const endpoint = optString(input, 'InvocationEndpoint');
+      if (endpoint !== undefined) await checkEndpoint(s, endpoint);
       const method = optString(input, 'HttpMethod');
       const rate = optNumber(input, 'InvocationRateLimitPerSecond');
       const updated: ApiDestination = {
