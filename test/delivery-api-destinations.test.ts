@@ -14,6 +14,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
@@ -37,6 +38,8 @@ const credentials = { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' };
 type Cue = { readonly status: number; readonly headers?: Record<string, string> } | 'hang' | { readonly until: string };
 
 interface Received {
+  /** When it arrived, in real ms (performance.now). */
+  readonly at: number;
   readonly path: string;
   readonly headers: IncomingMessage['headers'];
   readonly body: string;
@@ -64,7 +67,7 @@ before(async () => {
     req.on('data', (c: string) => (body += c));
     req.on('end', () => {
       const path = req.url ?? '/';
-      received.push({ path, headers: req.headers, body });
+      received.push({ at: performance.now(), path, headers: req.headers, body });
       const cue = cues.get(path)?.shift() ?? { status: 200 };
       for (const [i, w] of waiting.entries()) {
         if (w.until !== path) continue;
@@ -106,10 +109,10 @@ after(async () => {
 let router: SinkRouter | undefined;
 
 /** A rule on source `name` with one API destination target at `/name` and the test's DLQ; its ARN. */
-async function route(name: string, settings: Partial<Target> = {}): Promise<string> {
+async function route(name: string, settings: Partial<Target> = {}, rate?: number): Promise<string> {
   router ??= sinkRouter(events, sinkUrl, { account: ACCOUNT, region: REGION });
   const dlq = { DeadLetterConfig: { Arn: `arn:aws:sqs:${REGION}:${ACCOUNT}:delivery-dlq` } };
-  return (await router.route(name, { ...dlq, ...settings })).ruleArn;
+  return (await router.route(name, { ...dlq, ...settings }, rate)).ruleArn;
 }
 
 async function putOnly(source: string): Promise<string> {
@@ -202,6 +205,26 @@ describe('API destinations: attempts, retries, dead-lettering', () => {
     await server.settleDeliveries();
     assert.deepEqual(await state(slow, slowRule), { state: 'delivered', attempts: 1 });
     assert.deepEqual(await state(quick, quickRule), { state: 'delivered', attempts: 1 });
+  });
+
+  it('InvocationRateLimitPerSecond: a burst of that many, then the excess waits its turn, none dropped', async () => {
+    const rule = await route('paced', {}, 4);
+    const out = await events.send(
+      new PutEventsCommand({ Entries: Array.from({ length: 8 }, (_, n) => ({ Source: 'paced', DetailType: 'Test', Detail: JSON.stringify({ n }) })) }),
+    );
+    assert.equal(out.FailedEntryCount, 0);
+    await server.settleDeliveries();
+    const arrivals = received.filter((r) => r.path === '/paced').map((r) => r.at);
+    assert.equal(arrivals.length, 8, 'every event delivered');
+    // At most 4 in any second: the 5th no sooner than 1 s after the 1st, each later one 250 ms
+    // after the one 4 before it (lower bounds only: a slow machine can only space them more).
+    for (let k = 4; k < 8; k++) {
+      assert.ok((arrivals[k] as number) - (arrivals[k - 4] as number) >= 950, `request ${k + 1} came ${(arrivals[k] as number) - (arrivals[k - 4] as number)} ms after request ${k - 3}`);
+    }
+    for (const r of received.filter((x) => x.path === '/paced')) {
+      const id = (JSON.parse(r.body) as { id: string }).id;
+      assert.deepEqual(await state(id, rule), { state: 'delivered', attempts: 1 });
+    }
   });
 
   it('honours Retry-After: nothing before it, the retry after it', async () => {

@@ -31,6 +31,8 @@
  * attempted again (at least once). Built-in queues are the exception: their message and the
  * delivery's record are one transaction, so a queue gets each event once.
  */
+import { performance } from 'node:perf_hooks';
+
 import type { ConnectionVault } from '../connections/vault.js';
 import type { AcceptedEvent, DeliveryAttempt, PendingDelivery, Target, TargetKind } from '../domain/model.js';
 import type { QueueEngine } from '../queues/engine.js';
@@ -423,6 +425,8 @@ export class ApiDestinationAdapter implements TargetAdapter {
   private readonly store: Store;
   private readonly vault: ConnectionVault;
   private readonly http: HttpTargets;
+  /** Per destination ARN: the times (real ms) of its last InvocationRateLimitPerSecond requests. */
+  private readonly sent = new Map<string, number[]>();
 
   constructor(store: Store, vault: ConnectionVault, http: HttpTargets) {
     this.store = store;
@@ -435,6 +439,7 @@ export class ApiDestinationAdapter implements TargetAdapter {
     if (destination === undefined) return refusal({ kind: 'target-missing' }, 'The API destination does not exist.');
     const secrets = await this.vault.connectionSecrets(destination.connectionArn);
     if (secrets === undefined) return refusal({ kind: 'target-missing' }, 'The connection does not exist or is deauthorized.');
+    await this.pace(destination.arn, destination.invocationRateLimitPerSecond);
     return this.http.invoke({
       destination,
       secrets,
@@ -443,6 +448,24 @@ export class ApiDestinationAdapter implements TargetAdapter {
       eventId: d.eventId,
       traceHeader: d.traceHeader,
     });
+  }
+
+  /**
+   * InvocationRateLimitPerSecond: at most `rate` requests in any second to one destination: a
+   * request goes no sooner than 1 s after the one `rate` requests before it (times reserved in
+   * order, the last `rate` kept). Excess waits, in the order it reserved; it is never dropped (its
+   * retries still count against the event's maximum age). Real time, not the injected clock:
+   * this paces the network.
+   */
+  private async pace(arn: string, rate: number): Promise<void> {
+    const n = Math.max(1, Math.floor(rate));
+    const now = performance.now();
+    const times = this.sent.get(arn) ?? [];
+    const at = times.length >= n ? Math.max(now, (times[times.length - n] as number) + 1000) : now;
+    times.push(at);
+    if (times.length > n) times.splice(0, times.length - n);
+    this.sent.set(arn, times);
+    if (at > now) await new Promise((resolve) => setTimeout(resolve, at - now));
   }
 }
 

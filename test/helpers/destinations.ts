@@ -12,8 +12,11 @@ export interface SinkRoute {
 }
 
 export interface SinkRouter {
-  /** A rule on source `name` whose target 'sink' is the API destination at `<sinkUrl>/<name>`. */
-  route(name: string, settings?: Partial<Target>): Promise<SinkRoute>;
+  /**
+   * A rule on source `name` whose target 'sink' is the API destination at `<sinkUrl>/<name>`
+   * (`rate`: its InvocationRateLimitPerSecond, AWS's default 300 when absent).
+   */
+  route(name: string, settings?: Partial<Target>, rate?: number): Promise<SinkRoute>;
 }
 
 export function sinkRouter(events: EventBridgeClient, sinkUrl: string, scope: { account: string; region: string }): SinkRouter {
@@ -29,9 +32,15 @@ export function sinkRouter(events: EventBridgeClient, sinkUrl: string, scope: { 
       )
       .then((c) => c.ConnectionArn as string));
   return {
-    async route(name, settings = {}) {
+    async route(name, settings = {}, rate) {
       const destination = await events.send(
-        new CreateApiDestinationCommand({ Name: name, ConnectionArn: await connection(), InvocationEndpoint: `${sinkUrl}/${name}`, HttpMethod: 'POST' }),
+        new CreateApiDestinationCommand({
+          Name: name,
+          ConnectionArn: await connection(),
+          InvocationEndpoint: `${sinkUrl}/${name}`,
+          HttpMethod: 'POST',
+          ...(rate === undefined ? {} : { InvocationRateLimitPerSecond: rate }),
+        }),
       );
       await events.send(new PutRuleCommand({ Name: name, EventPattern: JSON.stringify({ source: [name] }) }));
       const put = await events.send(
