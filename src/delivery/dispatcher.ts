@@ -47,6 +47,13 @@ import type { HttpTargets } from './http-target.js';
 import { classifyFailure, nextAttemptAt, resolveRetryPolicy } from './retry.js';
 import type { DeadLetterErrorCode, DeliveryFailure, ExhaustedRetryCondition, RetryPolicyInput } from './retry.js';
 
+/** An attempt that is over, and its record (a promise: wrapped, since promises do not nest). */
+interface Pending {
+  readonly recorded: Promise<void>;
+}
+
+const SETTLED: Pending = { recorded: Promise.resolve() };
+
 /** Deliveries read per store call. */
 const PAGE = 256;
 /** Attempts at once to one target (a target ARN). */
@@ -227,37 +234,50 @@ export class Dispatcher {
     this.timer.unref();
   }
 
-  private async deliver(d: PendingDelivery): Promise<void> {
-    try {
-      await this.attempt(d);
-    } catch (e) {
+  /**
+   * Make one attempt; resolves when the attempt is over, with a promise for its record (the
+   * lane's slot is free once the target has answered; the delivery stays held until recorded).
+   */
+  private async deliver(d: PendingDelivery): Promise<Pending> {
+    const failed = (e: unknown): void =>
       this.o.log({ level: 'error', msg: 'delivery attempt failed', eventId: d.eventId, target: d.targetArn, err: String((e as Error)?.stack ?? e) });
+    try {
+      const { recorded } = await this.attempt(d);
+      return { recorded: recorded.catch(failed) };
+    } catch (e) {
+      failed(e);
+      return SETTLED;
     }
   }
 
-  private async attempt(d: PendingDelivery): Promise<void> {
+  /** The attempt, then a promise for its record (already settled when recorded with its effect). */
+  private async attempt(d: PendingDelivery): Promise<Pending> {
+    const settled = SETTLED;
     const adapter = this.adapters[d.kind];
-    if (adapter === undefined) return;
+    if (adapter === undefined) return settled;
     const current = this.o.router.targetOf(d.ruleArn, d.targetId);
     const target = current !== undefined && current.Arn === d.targetArn ? current : undefined;
     const startedAt = this.o.now();
     const result = await adapter.attempt(d, target, startedAt);
-    if (result === 'recorded') return;
-    if (result.ok) {
-      await this.records.commit([{ delivery: d, attempt: attemptOf(startedAt, result), next: { state: 'delivered' } }]);
-      return;
-    }
+    if (result === 'recorded') return settled;
+    if (result.ok) return { recorded: this.records.commit([{ delivery: d, attempt: attemptOf(startedAt, result), next: { state: 'delivered' } }]) };
     const verdict = classifyFailure(result.failure);
     const attempt = attemptOf(startedAt, result, `${verdict.errorCode}: ${result.error}`);
     // A redriven delivery gets a new retry window: attempts and event age count from the redrive.
     const made = d.attempts - (d.redriven?.attempts ?? 0);
-    if (!verdict.retryable) return this.giveUp(d, target, attempt, verdict.errorCode, result.error, undefined, made);
+    if (!verdict.retryable) {
+      await this.giveUp(d, target, attempt, verdict.errorCode, result.error, undefined, made);
+      return settled;
+    }
     const now = this.o.now();
     const policy = resolveRetryPolicy(target?.RetryPolicy as RetryPolicyInput | undefined);
     const from = d.redriven?.at ?? d.ingestedAt;
     const decision = nextAttemptAt(policy, made + 1, from, now, this.o.random ?? Math.random, result.retryAfterMs ?? undefined);
-    if (!decision.retry) return this.giveUp(d, target, attempt, verdict.errorCode, result.error, decision.exhausted, decision.retryAttempts);
-    await this.records.commit([{ delivery: d, attempt, next: { state: 'waiting', dueAt: decision.at } }]);
+    if (!decision.retry) {
+      await this.giveUp(d, target, attempt, verdict.errorCode, result.error, decision.exhausted, decision.retryAttempts);
+      return settled;
+    }
+    return { recorded: this.records.commit([{ delivery: d, attempt, next: { state: 'waiting', dueAt: decision.at } }]) };
   }
 
   /** Dead-letter the event to the target's DeadLetterConfig queue, or keep it as dropped. */
@@ -305,20 +325,22 @@ export class Dispatcher {
 }
 
 /**
- * The deliveries of one target: attempted in the order handed, at most `limit` at once. An attempt
- * that throws (a store failure) is logged by the dispatcher's caller and leaves the delivery
- * pending in the store, to be handed again after a restart.
+ * The deliveries of one target: attempted in the order handed, at most `limit` at once (a slot
+ * frees when the target has answered, before the attempt's record is committed). An attempt that
+ * throws (a store failure) is logged by the dispatcher and leaves the delivery pending in the
+ * store, to be handed again after a restart.
  */
 class Lane {
   private readonly limit: number;
-  private readonly run: (d: PendingDelivery) => Promise<void>;
+  /** Resolves when the attempt is over, with a promise for its record. */
+  private readonly run: (d: PendingDelivery) => Promise<Pending>;
   private readonly finished: (d: PendingDelivery) => void;
   private readonly queue: PendingDelivery[] = [];
   private running = 0;
   private stopped = false;
   private readonly runningAttempts = new Set<Promise<void>>();
 
-  constructor(limit: number, run: (d: PendingDelivery) => Promise<void>, finished: (d: PendingDelivery) => void) {
+  constructor(limit: number, run: (d: PendingDelivery) => Promise<Pending>, finished: (d: PendingDelivery) => void) {
     this.limit = limit;
     this.run = run;
     this.finished = finished;
@@ -337,11 +359,19 @@ class Lane {
     while (!this.stopped && this.running < this.limit && this.queue.length > 0) {
       const d = this.queue.shift() as PendingDelivery;
       this.running++;
-      const attempt = this.run(d).finally(() => {
-        this.running--;
+      // The slot frees when the target has answered; `finished` waits for the record too.
+      const attempt = (async (): Promise<void> => {
+        let pending: Pending;
+        try {
+          pending = await this.run(d);
+        } finally {
+          this.running--;
+          this.pump();
+        }
+        await pending.recorded;
+      })().finally(() => {
         this.runningAttempts.delete(attempt);
         this.finished(d);
-        this.pump();
       });
       this.runningAttempts.add(attempt);
     }
