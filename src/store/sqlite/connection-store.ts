@@ -71,7 +71,20 @@ export class SqliteConnectionStore {
     };
   }
 
+  /**
+   * Connections and API destinations by ARN, as read: delivery reads them on every attempt. This
+   * process is the database's only writer, and every write here empties the cache.
+   */
+  private readonly connectionsByArn = new Map<string, Connection | undefined>();
+  private readonly destinationsByArn = new Map<string, ApiDestination | undefined>();
+
+  private changed(): void {
+    this.connectionsByArn.clear();
+    this.destinationsByArn.clear();
+  }
+
   insertConnection(c: Connection): boolean {
+    this.changed();
     return this.sql.insertConnection.run(c.account, c.region, c.name, c.arn, c.state, publicDoc(c), c.sealedSecrets ?? null).changes === 1;
   }
 
@@ -80,7 +93,10 @@ export class SqliteConnectionStore {
   }
 
   getConnectionByArn(arn: string): Connection | undefined {
-    return connectionOf(this.sql.getConnectionByArn.get(arn) as Row | undefined);
+    if (this.connectionsByArn.has(arn)) return this.connectionsByArn.get(arn);
+    const c = connectionOf(this.sql.getConnectionByArn.get(arn) as Row | undefined);
+    this.connectionsByArn.set(arn, c);
+    return c;
   }
 
   listConnections(scope: Scope, page: Page & { readonly state?: string }): Connection[] {
@@ -97,14 +113,17 @@ export class SqliteConnectionStore {
   }
 
   updateConnection(c: Connection): void {
+    this.changed();
     this.sql.updateConnection.run(c.state, publicDoc(c), c.sealedSecrets ?? null, c.arn);
   }
 
   deleteConnection(scope: Scope, name: string): void {
+    this.changed();
     this.sql.deleteConnection.run(scope.account, scope.region, name);
   }
 
   insertApiDestination(d: ApiDestination): boolean {
+    this.changed();
     return this.sql.insertApiDestination.run(d.account, d.region, d.name, d.arn, d.connectionArn, JSON.stringify(d)).changes === 1;
   }
 
@@ -113,7 +132,10 @@ export class SqliteConnectionStore {
   }
 
   getApiDestinationByArn(arn: string): ApiDestination | undefined {
-    return destinationOf(this.sql.getApiDestinationByArn.get(arn) as Row | undefined);
+    if (this.destinationsByArn.has(arn)) return this.destinationsByArn.get(arn);
+    const d = destinationOf(this.sql.getApiDestinationByArn.get(arn) as Row | undefined);
+    this.destinationsByArn.set(arn, d);
+    return d;
   }
 
   listApiDestinations(scope: Scope, page: Page & { readonly connectionArn?: string }): ApiDestination[] {
@@ -130,10 +152,12 @@ export class SqliteConnectionStore {
   }
 
   updateApiDestination(d: ApiDestination): void {
+    this.changed();
     this.sql.updateApiDestination.run(d.connectionArn, JSON.stringify(d), d.arn);
   }
 
   deleteApiDestination(scope: Scope, name: string): void {
+    this.changed();
     this.sql.deleteApiDestination.run(scope.account, scope.region, name);
   }
 }
