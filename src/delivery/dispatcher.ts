@@ -57,7 +57,7 @@ const SETTLED: Pending = { recorded: Promise.resolve() };
 /** Deliveries read per store call. */
 const PAGE = 256;
 /** Attempts at once to one target (a target ARN). */
-const PER_TARGET = 8;
+const PER_TARGET = 32;
 /** Deliveries held in lanes at once, read but not yet attempted or recorded. */
 const IN_MEMORY = 2048;
 /** The SenderId of messages EventBridge puts on queues (targets and dead-letter queues). */
