@@ -130,9 +130,8 @@ export async function startServer(options: Options, log: Log = jsonLog, hooks: S
     /** Stop accepting, let in-flight requests finish (at most CLOSE_GRACE_MS), close the store. */
     async close() {
       ready = false;
+      // Long polls answer now (they would hold the in-flight wait below for up to 20 s).
       engine.close();
-      await dispatcher.close();
-      await http.close();
       await new Promise<void>((resolve) => {
         const idle = setInterval(() => server.closeIdleConnections(), 10);
         const deadline = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
@@ -143,6 +142,9 @@ export async function startServer(options: Options, log: Log = jsonLog, hooks: S
         });
         server.closeIdleConnections();
       });
+      // No request is left: stop delivering (attempts under way end; the rest stay owed).
+      await dispatcher.close();
+      await http.close();
       await store.close();
     },
   };
