@@ -4,7 +4,7 @@
  * awsQueryCompatible: missing parameters read as SQS's MissingParameter) before it runs. Handlers
  * translate between wire shapes and the queue engine (src/queues/), which owns the behaviour.
  */
-import { queryCode, sqsJsonType, SwitchyardError } from '../domain/errors.js';
+import { invalidParameterValue, queryCode, sqsJsonType, SwitchyardError } from '../domain/errors.js';
 import type { Scope } from '../domain/model.js';
 import type { Handler, JsonService, RequestContext } from '../http/server.js';
 import { SQS_QUERY } from '../http/sqs-query.js';
@@ -72,14 +72,11 @@ function stringMap(input: Input, name: string): Attributes {
   return out;
 }
 
-function invalid(message: string): SwitchyardError {
-  return new SwitchyardError('InvalidParameterValue', message);
-}
 
 /** Tags to add to a queue (CreateQueue, TagQueue): keys 1 to 128 characters, at most 50 in all (§2.7). */
 function checkTags(queueName: string, existing: Readonly<Record<string, string>>, tags: Readonly<Record<string, string>>): void {
-  for (const key of Object.keys(tags)) if (key.length < 1 || key.length > 128) throw invalid(MESSAGES.tagKey);
-  if (Object.keys({ ...existing, ...tags }).length > 50) throw invalid(MESSAGES.tooManyTags(queueName));
+  for (const key of Object.keys(tags)) if (key.length < 1 || key.length > 128) throw invalidParameterValue(MESSAGES.tagKey);
+  if (Object.keys({ ...existing, ...tags }).length > 50) throw invalidParameterValue(MESSAGES.tooManyTags(queueName));
 }
 
 /** Batch entries: at least one, at most 10, ids well formed and distinct (whole-request errors). */
@@ -109,7 +106,7 @@ function pageAfter(input: Input): string | undefined {
   try {
     return decodeToken(optString(input, 'NextToken'));
   } catch {
-    throw invalid(MESSAGES.nextToken);
+    throw invalidParameterValue(MESSAGES.nextToken);
   }
 }
 
@@ -214,7 +211,7 @@ export function sqsOperations(d: SqsServiceDeps): Record<string, Handler> {
   return {
     async CreateQueue(ctx, input) {
       const name = optString(input, 'QueueName');
-      if (name === undefined) throw invalid(MESSAGES.queueName);
+      if (name === undefined) throw invalidParameterValue(MESSAGES.queueName);
       const tags = stringMap(input, 'tags');
       checkTags(name, {}, tags);
       const queue = await engine.createQueue(scope(ctx), name, stringMap(input, 'Attributes'), tags);
@@ -223,7 +220,7 @@ export function sqsOperations(d: SqsServiceDeps): Record<string, Handler> {
 
     async GetQueueUrl(ctx, input) {
       const name = optString(input, 'QueueName');
-      if (name === undefined) throw invalid(MESSAGES.queueName);
+      if (name === undefined) throw invalidParameterValue(MESSAGES.queueName);
       // Another account's queue would need its policy (AddPermission, not built): none is reachable.
       const owner = optString(input, 'QueueOwnerAWSAccountId') ?? ctx.caller.account;
       if (owner !== ctx.caller.account) throw new SwitchyardError('QueueDoesNotExist', 'The specified queue does not exist.');
@@ -232,7 +229,7 @@ export function sqsOperations(d: SqsServiceDeps): Record<string, Handler> {
 
     async ListQueues(ctx, input) {
       const max = optNumber(input, 'MaxResults');
-      if (max !== undefined && (max < 1 || max > 1000)) throw invalid(MESSAGES.maxResults(max));
+      if (max !== undefined && (max < 1 || max > 1000)) throw invalidParameterValue(MESSAGES.maxResults(max));
       const after = pageAfter(input);
       const prefix = optString(input, 'QueueNamePrefix');
       const limit = max ?? 1000;
@@ -296,7 +293,7 @@ export function sqsOperations(d: SqsServiceDeps): Record<string, Handler> {
     async ListDeadLetterSourceQueues(ctx, input) {
       const queue = await queueOf(ctx, input);
       const max = optNumber(input, 'MaxResults');
-      if (max !== undefined && (max < 1 || max > 1000)) throw invalid(MESSAGES.maxResults(max));
+      if (max !== undefined && (max < 1 || max > 1000)) throw invalidParameterValue(MESSAGES.maxResults(max));
       const after = pageAfter(input);
       const sources = (await engine.deadLetterSources(queue)).filter((q) => after === undefined || q.name > after);
       const limit = max ?? 1000;
@@ -335,7 +332,7 @@ export function sqsOperations(d: SqsServiceDeps): Record<string, Handler> {
         } catch (err) {
           // On a FIFO queue a missing group or deduplication id fails the whole request.
           if (err instanceof SwitchyardError && (err.message === MESSAGE_TEXTS.groupRequired || err.message === MESSAGE_TEXTS.dedupRequired)) {
-            throw invalid(err.message);
+            throw invalidParameterValue(err.message);
           }
           failed.push(failure(id, err));
         }
@@ -361,7 +358,7 @@ export function sqsOperations(d: SqsServiceDeps): Record<string, Handler> {
       const queue = await queueOf(ctx, input);
       // FIFO only (a standard queue ignores it); worded as SQS words its other FIFO ids (inferred).
       const attemptId = queue.fifo ? optString(input, 'ReceiveRequestAttemptId') : undefined;
-      if (attemptId !== undefined && !ATTEMPT_ID.test(attemptId)) throw invalid(MESSAGE_TEXTS.id('ReceiveRequestAttemptId', attemptId));
+      if (attemptId !== undefined && !ATTEMPT_ID.test(attemptId)) throw invalidParameterValue(MESSAGE_TEXTS.id('ReceiveRequestAttemptId', attemptId));
       const attemptKey = attemptId === undefined ? undefined : `${queue.id}\u0000${attemptId}`;
       const now = d.now();
       for (const [k, a] of attempts) if (a.expires <= now) attempts.delete(k);
@@ -428,7 +425,7 @@ export function sqsOperations(d: SqsServiceDeps): Record<string, Handler> {
 
     async ListMessageMoveTasks(ctx, input) {
       const max = optNumber(input, 'MaxResults') ?? 1;
-      if (max < 1 || max > 10) throw invalid(MESSAGES.moveResults(max));
+      if (max < 1 || max > 10) throw invalidParameterValue(MESSAGES.moveResults(max));
       const tasks = await engine.moveTasks.list(scope(ctx), reqString(input, 'SourceArn'), max);
       return { Results: tasks.map(moveTaskOut) };
     },
@@ -455,8 +452,8 @@ export function sqsService(d: SqsServiceDeps): JsonService {
     operations.set(name, async (ctx, input) => {
       // A missing or empty QueueName has its own words, checked before the model's MissingParameter (§2.1).
       if (name === 'CreateQueue' || name === 'GetQueueUrl') {
-        if (input.QueueName === undefined || input.QueueName === null) throw invalid(MESSAGES.queueName);
-        if (input.QueueName === '') throw invalid(MESSAGES.emptyQueueName);
+        if (input.QueueName === undefined || input.QueueName === null) throw invalidParameterValue(MESSAGES.queueName);
+        if (input.QueueName === '') throw invalidParameterValue(MESSAGES.emptyQueueName);
       }
       const failed = validateInput(SQS_MODEL, name, input);
       if (failed !== null) throw new SwitchyardError(failed.code, failed.message);

@@ -91,3 +91,8 @@ export class SwitchyardError extends Error {
     return ERROR_CATALOGUE[this.code].status;
   }
 }
+
+/** SQS's InvalidParameterValue, the error most of its checks answer with. */
+export function invalidParameterValue(message: string): SwitchyardError {
+  return new SwitchyardError('InvalidParameterValue', message);
+}

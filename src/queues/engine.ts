@@ -18,7 +18,7 @@
  *                        |                      or the wait's end --> claim once more, answer
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { SwitchyardError } from '../domain/errors.js';
+import { invalidParameterValue, SwitchyardError } from '../domain/errors.js';
 import type { Scope } from '../domain/model.js';
 import type { Page, QueueStore } from '../store/port.js';
 import { applyAttributes, checkAttributes, parseRedriveAllowPolicy, parseRedrivePolicy, withDefaults } from './attributes.js';
@@ -72,9 +72,6 @@ export interface ReceiveOptions {
   readonly signal?: AbortSignal;
 }
 
-function invalid(message: string): SwitchyardError {
-  return new SwitchyardError('InvalidParameterValue', message);
-}
 
 /**
  * What a receipt handle carries: the message's receipt, and when it was received (the 12 hours a
@@ -133,10 +130,10 @@ export class QueueEngine {
 
   async createQueue(scope: Scope, name: string, given: Readonly<Record<string, string>>, tags: Readonly<Record<string, string>>): Promise<Queue> {
     const fifo = isFifoName(name);
-    if (given.FifoQueue === 'true' && !isValidQueueName(name)) throw invalid(MESSAGES.badFifoName);
-    if (given.FifoQueue === 'true' && !fifo) throw invalid(MESSAGES.badFifoName);
+    if (given.FifoQueue === 'true' && !isValidQueueName(name)) throw invalidParameterValue(MESSAGES.badFifoName);
+    if (given.FifoQueue === 'true' && !fifo) throw invalidParameterValue(MESSAGES.badFifoName);
     // A .fifo name without FifoQueue=true is refused with the plain name message (AWS's).
-    if (!isValidQueueName(name) || (fifo && given.FifoQueue !== 'true')) throw invalid(MESSAGES.badName);
+    if (!isValidQueueName(name) || (fifo && given.FifoQueue !== 'true')) throw invalidParameterValue(MESSAGES.badName);
     checkAttributes(given, fifo, true);
     const attributes = withDefaults(given, fifo);
     await this.checkRelations(scope, queueArn(scope, name), attributes, fifo);
@@ -172,9 +169,9 @@ export class QueueEngine {
     if (raw === undefined || redrive === null) return;
     const target = queueFromArn(redrive.deadLetterTargetArn);
     const dlq = target === null || target.account !== scope.account || target.region !== scope.region ? undefined : await this.store.getQueue(target, target.name);
-    if (dlq === undefined) throw invalid(MESSAGES.redrive(raw, 'Dead letter target does not exist.'));
-    if (dlq.fifo !== fifo) throw invalid(MESSAGES.redrive(raw, 'Dead-letter queue must be same type of queue as the source.'));
-    if (!allowsSource(dlq, arn)) throw invalid(MESSAGES.redrive(raw, 'Dead-letter queue does not allow this queue as a source.'));
+    if (dlq === undefined) throw invalidParameterValue(MESSAGES.redrive(raw, 'Dead letter target does not exist.'));
+    if (dlq.fifo !== fifo) throw invalidParameterValue(MESSAGES.redrive(raw, 'Dead-letter queue must be same type of queue as the source.'));
+    if (!allowsSource(dlq, arn)) throw invalidParameterValue(MESSAGES.redrive(raw, 'Dead-letter queue does not allow this queue as a source.'));
   }
 
   async listQueues(scope: Scope, page: Page): Promise<Queue[]> {
@@ -291,11 +288,11 @@ export class QueueEngine {
   }
 
   async receive(queue: Queue, opts: ReceiveOptions): Promise<StoredMessage[]> {
-    if (!Number.isInteger(opts.max) || opts.max < 1 || opts.max > 10) throw invalid(MESSAGES.maxMessages(opts.max));
+    if (!Number.isInteger(opts.max) || opts.max < 1 || opts.max > 10) throw invalidParameterValue(MESSAGES.maxMessages(opts.max));
     const visibility = opts.visibilityTimeout ?? Number(queue.attributes.VisibilityTimeout);
-    if (visibility < 0 || visibility > 43_200) throw invalid(MESSAGES.receiveVisibility(visibility));
+    if (visibility < 0 || visibility > 43_200) throw invalidParameterValue(MESSAGES.receiveVisibility(visibility));
     const wait = opts.waitTimeSeconds ?? Number(queue.attributes.ReceiveMessageWaitTimeSeconds);
-    if (wait < 0 || wait > 20) throw invalid(MESSAGES.waitTime(wait));
+    if (wait < 0 || wait > 20) throw invalidParameterValue(MESSAGES.waitTime(wait));
     const deadline = this.now() + wait * 1000;
     for (;;) {
       const seen = this.wakes.get(queue.id) ?? 0;
@@ -388,7 +385,7 @@ export class QueueEngine {
     let at = 0;
     const errors = parsed.map((r, i) => {
       if (r instanceof SwitchyardError) return r;
-      return outcomes[at++] === 'expired' ? invalid(MESSAGES.expired(handles[i] as string)) : null;
+      return outcomes[at++] === 'expired' ? invalidParameterValue(MESSAGES.expired(handles[i] as string)) : null;
     });
     // On a FIFO queue a delete may free a message group for the receives waiting.
     if (queue.fifo && outcomes.includes('deleted')) this.wake(queue.id);
@@ -406,9 +403,9 @@ export class QueueEngine {
     const checked = entries.map(({ handle, seconds }): SwitchyardError | { receipt: ReceiptHandle; visibleAt: number } => {
       const receipt = this.tryReceipt(handle);
       if (receipt instanceof SwitchyardError) return receipt;
-      if (seconds < 0 || seconds > 43_200) return invalid(MESSAGES.visibility(seconds));
+      if (seconds < 0 || seconds > 43_200) return invalidParameterValue(MESSAGES.visibility(seconds));
       // At most 12 hours invisible since the receive, counted in whole seconds.
-      if (Math.floor((now - receipt.receivedAt) / 1000) + seconds > 43_200) return invalid(MESSAGES.totalVisibility(seconds));
+      if (Math.floor((now - receipt.receivedAt) / 1000) + seconds > 43_200) return invalidParameterValue(MESSAGES.totalVisibility(seconds));
       return { receipt, visibleAt: now + seconds * 1000 };
     });
     const changes = checked.filter((c): c is { receipt: ReceiptHandle; visibleAt: number } => !(c instanceof SwitchyardError));
@@ -416,7 +413,7 @@ export class QueueEngine {
     let at = 0;
     const errors = checked.map((c, i) => {
       if (c instanceof SwitchyardError) return c;
-      return outcomes[at++] === 'changed' ? null : invalid(MESSAGES.notInflight((entries[i] as { handle: string }).handle));
+      return outcomes[at++] === 'changed' ? null : invalidParameterValue(MESSAGES.notInflight((entries[i] as { handle: string }).handle));
     });
     if (outcomes.includes('changed')) this.wake(queue.id);
     return errors;

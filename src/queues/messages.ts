@@ -4,7 +4,7 @@
  * from docs/notes/aws-sqs-api.md.
  */
 import { createHash } from 'node:crypto';
-import { SwitchyardError } from '../domain/errors.js';
+import { invalidParameterValue, SwitchyardError } from '../domain/errors.js';
 import { md5Hex, md5OfAttributes } from './md5.js';
 import type { MessageAttribute, NewMessage, Queue } from './model.js';
 
@@ -62,9 +62,6 @@ const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 /** MessageGroupId and MessageDeduplicationId: 1 to 128 of these. */
 const ID = /^[!-~]{1,128}$/;
 
-function invalid(message: string): SwitchyardError {
-  return new SwitchyardError('InvalidParameterValue', message);
-}
 
 /** Characters a string may hold: the first one outside the set, or -1. */
 function firstInvalid(text: string): number {
@@ -75,39 +72,39 @@ function firstInvalid(text: string): number {
 /** Check message (user or system) attributes; their size in bytes as SQS counts it. */
 function checkAttributes(attributes: Readonly<Record<string, MessageAttribute>>, kind: 'user' | 'system'): number {
   const names = Object.keys(attributes);
-  if (names.length > 10) throw invalid(MESSAGES.tooManyAttributes(names.length));
+  if (names.length > 10) throw invalidParameterValue(MESSAGES.tooManyAttributes(names.length));
   let size = 0;
   for (const name of names) {
     const a = attributes[name] as MessageAttribute & { StringListValues?: unknown; BinaryListValues?: unknown };
-    if (kind === 'system' && name !== 'AWSTraceHeader') throw invalid(MESSAGES.systemName(name));
-    if (name === '') throw invalid(MESSAGES.emptyName(kind));
-    if (Buffer.byteLength(name) > 256) throw invalid(MESSAGES.nameTooLong(kind));
+    if (kind === 'system' && name !== 'AWSTraceHeader') throw invalidParameterValue(MESSAGES.systemName(name));
+    if (name === '') throw invalidParameterValue(MESSAGES.emptyName(kind));
+    if (Buffer.byteLength(name) > 256) throw invalidParameterValue(MESSAGES.nameTooLong(kind));
     const lower = name.toLowerCase();
-    if (lower.startsWith('aws.') || lower.startsWith('amazon.')) throw invalid(MESSAGES.reservedName);
-    if (name.startsWith('.')) throw invalid(MESSAGES.leadingDot(kind));
-    if (name.endsWith('.')) throw invalid(MESSAGES.trailingDot(kind));
-    if (name.includes('..')) throw invalid(MESSAGES.doubleDot(kind));
-    if (!ATTRIBUTE_NAME.test(name)) throw invalid(MESSAGES.badNameChars(kind, name));
+    if (lower.startsWith('aws.') || lower.startsWith('amazon.')) throw invalidParameterValue(MESSAGES.reservedName);
+    if (name.startsWith('.')) throw invalidParameterValue(MESSAGES.leadingDot(kind));
+    if (name.endsWith('.')) throw invalidParameterValue(MESSAGES.trailingDot(kind));
+    if (name.includes('..')) throw invalidParameterValue(MESSAGES.doubleDot(kind));
+    if (!ATTRIBUTE_NAME.test(name)) throw invalidParameterValue(MESSAGES.badNameChars(kind, name));
     const type = a.DataType;
-    if (typeof type !== 'string' || type === '') throw invalid(MESSAGES.noType(kind, name));
-    if (Buffer.byteLength(type) > 256) throw invalid(MESSAGES.typeTooLong(kind));
-    if (!ATTRIBUTE_TYPE.test(type)) throw invalid(MESSAGES.badType(kind, name));
+    if (typeof type !== 'string' || type === '') throw invalidParameterValue(MESSAGES.noType(kind, name));
+    if (Buffer.byteLength(type) > 256) throw invalidParameterValue(MESSAGES.typeTooLong(kind));
+    if (!ATTRIBUTE_TYPE.test(type)) throw invalidParameterValue(MESSAGES.badType(kind, name));
     if ((Array.isArray(a.StringListValues) && a.StringListValues.length > 0) || (Array.isArray(a.BinaryListValues) && a.BinaryListValues.length > 0)) {
       throw new SwitchyardError('UnsupportedOperation', MESSAGES.listValues);
     }
-    if (a.StringValue !== undefined && a.BinaryValue !== undefined) throw invalid(MESSAGES.twoValues(kind, name));
+    if (a.StringValue !== undefined && a.BinaryValue !== undefined) throw invalidParameterValue(MESSAGES.twoValues(kind, name));
     const binary = type.startsWith('Binary');
     const value = binary ? a.BinaryValue : a.StringValue;
     if (value === undefined) {
       const given = binary ? a.StringValue : a.BinaryValue;
-      if (given !== undefined) throw invalid(MESSAGES.wrongField(kind, name, type, binary ? 'Binary' : 'String'));
-      throw invalid(MESSAGES.emptyValue(kind, name, type));
+      if (given !== undefined) throw invalidParameterValue(MESSAGES.wrongField(kind, name, type, binary ? 'Binary' : 'String'));
+      throw invalidParameterValue(MESSAGES.emptyValue(kind, name, type));
     }
-    if (value === '') throw invalid(MESSAGES.emptyValue(kind, name, type));
+    if (value === '') throw invalidParameterValue(MESSAGES.emptyValue(kind, name, type));
     if (!binary) {
       const bad = firstInvalid(value);
       if (bad >= 0) throw new SwitchyardError('InvalidMessageContents', MESSAGES.invalidContents(bad));
-      if (type.startsWith('Number') && !NUMBER.test(value)) throw invalid(MESSAGES.notNumber(kind, name));
+      if (type.startsWith('Number') && !NUMBER.test(value)) throw invalidParameterValue(MESSAGES.notNumber(kind, name));
     }
     size += Buffer.byteLength(name) + Buffer.byteLength(type) + (binary ? Buffer.from(value, 'base64').length : Buffer.byteLength(value));
   }
@@ -130,16 +127,16 @@ export function checkMessage(queue: Queue, m: MessageInput): CheckedMessage {
   const systemAttributes = m.MessageSystemAttributes ?? {};
   const size = Buffer.byteLength(body) + checkAttributes(attributes, 'user') + checkAttributes(systemAttributes, 'system');
   const max = Number(queue.attributes.MaximumMessageSize);
-  if (size > max) throw invalid(MESSAGES.tooLong(max));
+  if (size > max) throw invalidParameterValue(MESSAGES.tooLong(max));
   const delay = m.DelaySeconds;
   if (delay !== undefined) {
-    if (queue.fifo && delay !== 0) throw invalid(MESSAGES.fifoDelay(delay));
-    if (delay < 0 || delay > 900) throw invalid(MESSAGES.delay(delay));
+    if (queue.fifo && delay !== 0) throw invalidParameterValue(MESSAGES.fifoDelay(delay));
+    if (delay < 0 || delay > 900) throw invalidParameterValue(MESSAGES.delay(delay));
   }
   let groupId: string | undefined;
   let deduplication: { deduplicationId: string; deduplicationKey: string } | undefined;
   if (m.MessageGroupId !== undefined) {
-    if (!ID.test(m.MessageGroupId)) throw invalid(MESSAGES.id('MessageGroupId', m.MessageGroupId));
+    if (!ID.test(m.MessageGroupId)) throw invalidParameterValue(MESSAGES.id('MessageGroupId', m.MessageGroupId));
     // Standard queues accept one too (fair queues); there it orders nothing.
     groupId = m.MessageGroupId;
   }
@@ -147,15 +144,15 @@ export function checkMessage(queue: Queue, m: MessageInput): CheckedMessage {
     if (groupId === undefined) throw new SwitchyardError('MissingParameter', MESSAGES.groupRequired);
     let id = m.MessageDeduplicationId;
     if (id === undefined) {
-      if (queue.attributes.ContentBasedDeduplication !== 'true') throw invalid(MESSAGES.dedupRequired);
+      if (queue.attributes.ContentBasedDeduplication !== 'true') throw invalidParameterValue(MESSAGES.dedupRequired);
       id = createHash('sha256').update(body, 'utf8').digest('hex');
     } else if (!ID.test(id)) {
-      throw invalid(MESSAGES.id('MessageDeduplicationId', id));
+      throw invalidParameterValue(MESSAGES.id('MessageDeduplicationId', id));
     }
     const key = queue.attributes.DeduplicationScope === 'messageGroup' ? `${groupId}\u0000${id}` : id;
     deduplication = { deduplicationId: id, deduplicationKey: key };
   } else if (m.MessageDeduplicationId !== undefined) {
-    throw invalid(MESSAGES.standardDedup(m.MessageDeduplicationId));
+    throw invalidParameterValue(MESSAGES.standardDedup(m.MessageDeduplicationId));
   }
   const md5OfUser = md5OfAttributes(attributes);
   const md5OfSystem = md5OfAttributes(systemAttributes);

@@ -6,7 +6,7 @@
  * a task of their source is listed, started or cancelled.
  */
 import { randomUUID } from 'node:crypto';
-import { queryCode, SwitchyardError } from '../domain/errors.js';
+import { invalidParameterValue, queryCode, SwitchyardError } from '../domain/errors.js';
 import type { Scope } from '../domain/model.js';
 import type { QueueStore } from '../store/port.js';
 import type { QueueEngine } from './engine.js';
@@ -24,9 +24,6 @@ export const MESSAGES = {
   kinds: 'The source queue and destination queue must be of the same queue type.',
 };
 
-function invalid(message: string): SwitchyardError {
-  return new SwitchyardError('InvalidParameterValue', message);
-}
 
 /** How often a move task moves a slice of messages. */
 const MOVE_TICK_MS = 100;
@@ -59,18 +56,18 @@ export class MoveTasks {
   async start(scope: Scope, sourceArn: string, destinationArn: string | undefined, maxPerSecond: number | undefined): Promise<MoveTask> {
     const source = await this.engine.queueByArn(sourceArn);
     if (source === undefined || source.account !== scope.account) throw new SwitchyardError('SqsResourceNotFound', MESSAGES.missing('SourceArn'));
-    if ((await this.engine.deadLetterSources(source)).length === 0) throw invalid(MESSAGES.sourceNotDlq);
+    if ((await this.engine.deadLetterSources(source)).length === 0) throw invalidParameterValue(MESSAGES.sourceNotDlq);
     if (destinationArn !== undefined) {
       const destination = await this.engine.queueByArn(destinationArn);
       if (destination === undefined || destination.account !== scope.account) {
         throw new SwitchyardError('SqsResourceNotFound', MESSAGES.missing('DestinationArn'));
       }
-      if (destination.arn === source.arn) throw invalid(MESSAGES.same);
-      if (destination.fifo !== source.fifo) throw invalid(MESSAGES.kinds);
+      if (destination.arn === source.arn) throw invalidParameterValue(MESSAGES.same);
+      if (destination.fifo !== source.fifo) throw invalidParameterValue(MESSAGES.kinds);
     }
-    if (maxPerSecond !== undefined && (maxPerSecond < 1 || maxPerSecond > 500)) throw invalid(MESSAGES.rate);
+    if (maxPerSecond !== undefined && (maxPerSecond < 1 || maxPerSecond > 500)) throw invalidParameterValue(MESSAGES.rate);
     if ((await this.current(scope, sourceArn)).some((t) => t.status === 'RUNNING' || t.status === 'CANCELLING')) {
-      throw invalid(MESSAGES.running);
+      throw invalidParameterValue(MESSAGES.running);
     }
     const counts = await this.engine.count(source);
     const task: MoveTask = {
@@ -179,12 +176,12 @@ export class MoveTasks {
     } catch {
       sourceArn = undefined;
     }
-    if (typeof sourceArn !== 'string') throw invalid(MESSAGES.taskHandle);
+    if (typeof sourceArn !== 'string') throw invalidParameterValue(MESSAGES.taskHandle);
     const source = await this.engine.queueByArn(sourceArn);
     if (source === undefined || source.account !== scope.account) throw new SwitchyardError('SqsResourceNotFound', MESSAGES.missing('SourceArn'));
     const task = (await this.current(scope, sourceArn)).find((t) => t.handle === handle);
     if (task === undefined) throw new SwitchyardError('SqsResourceNotFound', MESSAGES.taskMissing);
-    if (task.status !== 'RUNNING' || this.cancelling.has(handle)) throw invalid(MESSAGES.taskNotRunning);
+    if (task.status !== 'RUNNING' || this.cancelling.has(handle)) throw invalidParameterValue(MESSAGES.taskNotRunning);
     this.cancelling.add(handle);
     const cancelling: MoveTask = { ...task, status: 'CANCELLING' };
     await this.store.putMoveTask(cancelling);
