@@ -16,7 +16,8 @@ import { createEdge, listen } from './http/server.js';
 import { GroupCommit } from './ingest/group-commit.js';
 import { parsePattern } from './pattern/index.js';
 import { QueueEngine } from './queues/engine.js';
-import { ApiDestinationAdapter, Dispatcher } from './delivery/dispatcher.js';
+import { ApiDestinationAdapter, QueueAdapter } from './delivery/adapters.js';
+import { Dispatcher } from './delivery/dispatcher.js';
 import { HttpTargets } from './delivery/http-target.js';
 import { ssrfPolicy } from './delivery/ssrf.js';
 import { Router } from './rules/router.js';
@@ -99,7 +100,10 @@ export async function startServer(options: Options, log: Log = jsonLog, hooks: S
     router,
     now: services.now,
     log,
-    adapters: { 'api-destination': new ApiDestinationAdapter(store, vault, http) },
+    adapters: {
+      queue: new QueueAdapter(store, engine, services.now),
+      'api-destination': new ApiDestinationAdapter(store, vault, http),
+    },
     ...(hooks.random === undefined ? {} : { random: hooks.random }),
   });
   dispatcher.poke();

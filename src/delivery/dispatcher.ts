@@ -31,9 +31,6 @@
  * attempted again (at least once). Built-in queues are the exception: their message and the
  * delivery's record are one transaction, so a queue gets each event once.
  */
-import { performance } from 'node:perf_hooks';
-
-import type { ConnectionVault } from '../connections/vault.js';
 import type { AcceptedEvent, DeliveryAttempt, PendingDelivery, Target, TargetKind } from '../domain/model.js';
 import type { QueueEngine } from '../queues/engine.js';
 import { DEDUPLICATION_WINDOW_MS } from '../queues/engine.js';
@@ -41,11 +38,10 @@ import type { MessageAttribute } from '../queues/model.js';
 import type { Router } from '../rules/router.js';
 import { GroupCommit } from '../ingest/group-commit.js';
 import type { AttemptRecord, Store } from '../store/port.js';
-import { targetBody as transform } from '../transform/index.js';
-import type { TargetInput } from '../transform/index.js';
-import type { HttpTargets } from './http-target.js';
+import { EVENTBRIDGE_SENDER } from './adapter.js';
+import type { AttemptResult, TargetAdapter } from './adapter.js';
 import { classifyFailure, nextAttemptAt, resolveRetryPolicy } from './retry.js';
-import type { DeadLetterErrorCode, DeliveryFailure, ExhaustedRetryCondition, RetryPolicyInput } from './retry.js';
+import type { DeadLetterErrorCode, ExhaustedRetryCondition, RetryPolicyInput } from './retry.js';
 
 /** An attempt that is over, and its record (a promise: wrapped, since promises do not nest). */
 interface Pending {
@@ -60,30 +56,6 @@ const PAGE = 256;
 const PER_TARGET = 32;
 /** Deliveries held in lanes at once, read but not yet attempted or recorded. */
 const IN_MEMORY = 2048;
-/** The SenderId of messages EventBridge puts on queues (targets and dead-letter queues). */
-export const EVENTBRIDGE_SENDER = 'events.amazonaws.com';
-
-/** What one attempt came to, as an adapter reports it. */
-export type AttemptResult =
-  | { readonly ok: true; readonly status?: number; readonly latencyMs: number }
-  | {
-      readonly ok: false;
-      readonly failure: DeliveryFailure;
-      readonly status?: number;
-      /** A Retry-After the target asked for, in ms. */
-      readonly retryAfterMs?: number | null;
-      readonly latencyMs: number;
-      readonly error: string;
-    };
-
-/**
- * Makes one attempt to one kind of target. 'recorded' means the adapter has already recorded a
- * successful attempt in the same transaction as its effect (built-in queues).
- */
-export interface TargetAdapter {
-  attempt(delivery: PendingDelivery, target: Target | undefined, startedAt: number): Promise<AttemptResult | 'recorded'>;
-}
-
 export interface DispatcherOptions {
   readonly store: Store;
   readonly engine: QueueEngine;
@@ -92,8 +64,8 @@ export interface DispatcherOptions {
   /** Jitter for retry delays; Math.random unless a test fixes it. */
   readonly random?: () => number;
   readonly log: (line: Record<string, unknown>) => void;
-  /** Adapters by target kind (the queue adapter is built in). */
-  readonly adapters?: Partial<Record<TargetKind, TargetAdapter>>;
+  /** Adapters by target kind (adapters.ts); kinds without one are left pending. */
+  readonly adapters: Partial<Record<TargetKind, TargetAdapter>>;
 }
 
 export class Dispatcher {
@@ -119,7 +91,7 @@ export class Dispatcher {
   constructor(options: DispatcherOptions) {
     this.o = options;
     this.records = new GroupCommit<AttemptRecord>((batch) => options.store.recordAttempts(batch), 1);
-    this.adapters = { queue: new QueueAdapter(options), ...options.adapters };
+    this.adapters = options.adapters;
     this.kinds = Object.keys(this.adapters) as TargetKind[];
   }
 
@@ -403,111 +375,4 @@ function kindOfArn(arn: string): TargetKind {
   if (arn.startsWith('arn:aws:sqs:')) return 'queue';
   if (arn.startsWith('arn:aws:events:')) return arn.includes(':api-destination/') ? 'api-destination' : arn.includes(':event-bus/') ? 'bus' : 'other';
   return 'other';
-}
-
-/**
- * Built-in queues: the body from src/transform, SQS's checks, SqsParameters.MessageGroupId, the
- * event id as MessageDeduplicationId on a FIFO queue without content-based deduplication
- * (docs/queues.md); the message and the delivery's record in one transaction.
- */
-class QueueAdapter implements TargetAdapter {
-  private readonly o: DispatcherOptions;
-
-  constructor(options: DispatcherOptions) {
-    this.o = options;
-  }
-
-  async attempt(d: PendingDelivery, target: Target | undefined, startedAt: number): Promise<AttemptResult | 'recorded'> {
-    const { engine, store } = this.o;
-    const queue = await engine.queueByArn(d.targetArn);
-    if (queue === undefined) return refusal({ kind: 'target-missing' }, 'The specified queue does not exist.');
-    const body = targetBody(d, target);
-    const groupId = (target?.SqsParameters as { MessageGroupId?: string } | undefined)?.MessageGroupId;
-    const dedupById = queue.fifo && queue.attributes.ContentBasedDeduplication !== 'true';
-    let checked;
-    try {
-      checked = engine.check(queue, {
-        MessageBody: body,
-        ...(groupId === undefined ? {} : { MessageGroupId: groupId }),
-        ...(dedupById ? { MessageDeduplicationId: d.eventId } : {}),
-      });
-    } catch (e) {
-      // SQS refused the message (too large, empty, ...): the target answered with an error.
-      return refusal({ kind: 'http', status: 400, isApiDestination: false }, (e as Error).message);
-    }
-    const now = this.o.now();
-    await store.enqueueDelivery(d, queue, engine.prepare(checked, EVENTBRIDGE_SENDER, now), DEDUPLICATION_WINDOW_MS, {
-      startedAt,
-      latencyMs: Math.max(0, now - startedAt),
-      outcome: 'delivered',
-    }, { state: 'delivered' });
-    engine.wake(queue.id);
-    return 'recorded';
-  }
-}
-
-/**
- * API destinations: the destination and its connection's credentials (from the vault, in clear
- * only here), then one HTTP attempt (http-target.ts: auth, parameters, SSRF-pinned address,
- * timeout). A destination or connection that is gone, or deauthorized, is a missing target.
- */
-export class ApiDestinationAdapter implements TargetAdapter {
-  private readonly store: Store;
-  private readonly vault: ConnectionVault;
-  private readonly http: HttpTargets;
-  /** Per destination ARN: the times (real ms) of its last InvocationRateLimitPerSecond requests. */
-  private readonly sent = new Map<string, number[]>();
-
-  constructor(store: Store, vault: ConnectionVault, http: HttpTargets) {
-    this.store = store;
-    this.vault = vault;
-    this.http = http;
-  }
-
-  async attempt(d: PendingDelivery, target: Target | undefined): Promise<AttemptResult> {
-    const destination = await this.store.getApiDestinationByArn(d.targetArn);
-    if (destination === undefined) return refusal({ kind: 'target-missing' }, 'The API destination does not exist.');
-    const secrets = await this.vault.connectionSecrets(destination.connectionArn);
-    if (secrets === undefined) return refusal({ kind: 'target-missing' }, 'The connection does not exist or is deauthorized.');
-    await this.pace(destination.arn, destination.invocationRateLimitPerSecond);
-    return this.http.invoke({
-      destination,
-      secrets,
-      target: target ?? { Id: d.targetId, Arn: d.targetArn },
-      body: targetBody(d, target),
-      eventId: d.eventId,
-      traceHeader: d.traceHeader,
-    });
-  }
-
-  /**
-   * InvocationRateLimitPerSecond: at most `rate` requests in any second to one destination: a
-   * request goes no sooner than 1 s after the one `rate` requests before it (times reserved in
-   * order, the last `rate` kept). Excess waits, in the order it reserved; it is never dropped (its
-   * retries still count against the event's maximum age). Real time, not the injected clock:
-   * this paces the network.
-   */
-  private async pace(arn: string, rate: number): Promise<void> {
-    const n = Math.max(1, Math.floor(rate));
-    const now = performance.now();
-    const times = this.sent.get(arn) ?? [];
-    const at = times.length >= n ? Math.max(now, (times[times.length - n] as number) + 1000) : now;
-    times.push(at);
-    if (times.length > n) times.splice(0, times.length - n);
-    this.sent.set(arn, times);
-    if (at > now) await new Promise((resolve) => setTimeout(resolve, at - now));
-  }
-}
-
-function refusal(failure: DeliveryFailure, error: string): AttemptResult {
-  return { ok: false, failure, latencyMs: 0, error };
-}
-
-/** What a target receives (src/transform): the event, or its Input / InputPath / InputTransformer. */
-export function targetBody(d: PendingDelivery, target: Target | undefined): string {
-  return transform(d.envelope, (target ?? {}) as TargetInput, {
-    ruleArn: d.ruleArn,
-    ruleName: d.ruleArn.slice(d.ruleArn.lastIndexOf('/') + 1),
-    ingestionTime: new Date(d.ingestedAt).toISOString(),
-  });
 }
