@@ -1,5 +1,6 @@
-// What the benchmark runners share: medians, number and table formatting for RESULTS.md, progress
-// lines, and the load-generator child process with its request/answer IPC.
+// What the benchmark runners and load generators share: medians and percentiles, number and
+// table formatting for RESULTS.md, progress lines, and the load-generator child process with its
+// request/answer IPC.
 //
 // The IPC protocol with a load generator (bench/*/load.ts): the child sends {type:'ready'} once,
 // then answers each command {type, id, ...} with {type:'result', id, result} or
@@ -12,6 +13,13 @@ export function median(values: readonly number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
   return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+/** The value below which `q` (0..1) of the sorted values lie (nearest rank). */
+export function percentile(sorted: ArrayLike<number>, q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[rank] as number;
 }
 
 export function fmt(n: number, digits = 0): string {

@@ -35,6 +35,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'undici';
 
+import { percentile } from '../common/run-kit.js';
+
 export type TargetId = 'switchyard' | 'bare';
 
 export interface RoundSpec {
@@ -73,11 +75,6 @@ export interface RoundResult {
 const MAX_ERRORS = 100;
 const now = (): number => performance.timeOrigin + performance.now();
 
-export function percentile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[rank] as number;
-}
 
 /** What the sink saw of the current round. */
 class Sink {

@@ -32,10 +32,9 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 
-import { LoadProcess, fmt, median, pct, progress, table } from '../common/run-kit.js';
+import { LoadProcess, fmt, median, pct, percentile, progress, table } from '../common/run-kit.js';
 import type { RunningTarget } from '../ingest/targets.js';
 import { REPO, api, cpuSeconds, startSwitchyard } from '../ingest/targets.js';
-import { percentile } from './load.js';
 import type { LoadCommand, RoundResult, RoundSpec, TargetId } from './load.js';
 
 interface Plan {

@@ -17,6 +17,8 @@
 import { Agent, request } from 'node:http';
 import type { OutgoingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
+
+import { percentile } from '../common/run-kit.js';
 import { ENTRIES_PER_REQUEST, makeWorkload } from './workload.js';
 import type { Workload } from './workload.js';
 
@@ -50,12 +52,6 @@ export interface RoundResult {
   readonly ackedPerEntry: readonly number[];
 }
 
-/** The value below which `q` (0..1) of the sorted values lie (nearest rank). */
-export function percentile(sorted: Float64Array | readonly number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[rank] as number;
-}
 
 interface Reply {
   readonly status: number;

@@ -94,10 +94,4 @@ export async function createQueue(client: SqsClient, name: string): Promise<stri
   return out.QueueUrl;
 }
 
-/** The value below which `q` (0..1) of the sorted values lie (nearest rank). */
-export function percentile(sorted: ArrayLike<number>, q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[rank] as number;
-}
 

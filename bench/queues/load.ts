@@ -29,7 +29,8 @@
 
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SqsClient, messagesOf, percentile } from './client.js';
+import { percentile } from '../common/run-kit.js';
+import { SqsClient, messagesOf } from './client.js';
 import type { Endpoint } from './client.js';
 
 export interface ThroughputSpec extends Endpoint {

@@ -44,11 +44,11 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 
-import { LoadProcess, fmt, median, pct, progress, table } from '../common/run-kit.js';
+import { LoadProcess, fmt, median, pct, percentile, progress, table } from '../common/run-kit.js';
 import { DATABASE_FILE } from '../../src/store/sqlite/sqlite-store.js';
 import type { RunningTarget } from '../ingest/targets.js';
 import { REPO, cpuSeconds, motoVersion, startMoto, startSwitchyard } from '../ingest/targets.js';
-import { MOTO_SQS_HEADERS, SqsClient, createQueue, percentile } from './client.js';
+import { MOTO_SQS_HEADERS, SqsClient, createQueue } from './client.js';
 import type { Endpoint } from './client.js';
 import type { LatencyResult, LatencySpec, LoadCommand, ThroughputResult, ThroughputSpec } from './load.js';
 
