@@ -17,6 +17,7 @@ import { GroupCommit } from './ingest/group-commit.js';
 import { parsePattern } from './pattern/index.js';
 import { QueueEngine } from './queues/engine.js';
 import { ApiDestinationAdapter, QueueAdapter } from './delivery/adapters.js';
+import { BusAdapter } from './delivery/bus-target.js';
 import { Dispatcher } from './delivery/dispatcher.js';
 import { HttpTargets } from './delivery/http-target.js';
 import { ssrfPolicy } from './delivery/ssrf.js';
@@ -103,6 +104,7 @@ export async function startServer(options: Options, log: Log = jsonLog, hooks: S
     adapters: {
       queue: new QueueAdapter(store, engine, services.now),
       'api-destination': new ApiDestinationAdapter(store, vault, http),
+      bus: new BusAdapter({ store, router, now: services.now, newId: services.newId, committed: (batch) => dispatcher.committed(batch) }),
     },
     ...(hooks.random === undefined ? {} : { random: hooks.random }),
   });

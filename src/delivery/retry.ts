@@ -189,7 +189,9 @@ export type DeliveryFailure =
   /** The target refused us by policy: a bus's resource policy, a queue's access. */
   | { readonly kind: 'refused' }
   /** The endpoint's address is refused by SSRF protection (src/delivery/ssrf.ts). */
-  | { readonly kind: 'address-refused'; readonly detail: string };
+  | { readonly kind: 'address-refused'; readonly detail: string }
+  /** A bus target would forward the event to a bus it (or an event it came from) was on. */
+  | { readonly kind: 'loop' };
 
 /**
  * The verdict on a failure. `errorCode` is the ERROR_CODE dead-letter attribute, from the list of
@@ -202,10 +204,11 @@ export interface FailureClass {
   readonly errorMessage: string;
 }
 
-/** The ERROR_CODE values Switchyard writes; each is in EventBridge's documented list. */
+/** The ERROR_CODE values Switchyard writes; each is in EventBridge's documented list (docs/retries.md). */
 export type DeadLetterErrorCode =
   | 'CONNECTION_FAILURE'
   | 'ERROR_FROM_TARGET'
+  | 'LOOP_DETECTED'
   | 'NO_PERMISSIONS'
   | 'NO_RESOURCE'
   | 'THROTTLING'
@@ -258,6 +261,12 @@ export function classifyFailure(failure: DeliveryFailure): FailureClass {
         errorCode: 'NO_PERMISSIONS',
         errorMessage: `The target's address is not allowed: ${failure.detail}.`,
       };
+    case 'loop':
+      return {
+        retryable: false,
+        errorCode: 'LOOP_DETECTED',
+        errorMessage: 'The event has already passed through the target event bus.',
+      };
   }
 }
 
@@ -285,5 +294,6 @@ export const CLASSIFICATION_EXAMPLES: readonly { readonly label: string; readonl
   { label: 'timeout', failure: { kind: 'timeout' } },
   { label: 'target does not exist', failure: { kind: 'target-missing' } },
   { label: 'refused by a bus policy', failure: { kind: 'refused' } },
+  { label: 'a loop (the target bus was already passed)', failure: { kind: 'loop' } },
   { label: 'address refused (SSRF protection)', failure: { kind: 'address-refused', detail: 'loopback' } },
 ];

@@ -64,6 +64,11 @@ export interface StoredEvent extends Scope {
   readonly envelope: string;
   readonly ingestedAt: number;
   readonly traceHeader?: string;
+  /**
+   * For an event a bus target forwarded (src/delivery/bus-target.ts): the ARNs of the buses its
+   * ancestors were on, oldest first, not counting the bus it is on now. Absent for PutEvents'.
+   */
+  readonly via?: readonly string[];
 }
 
 /** A delivery owed to one target of one rule that the event matched when it was accepted. */
@@ -93,6 +98,8 @@ export interface PendingDelivery extends OwedDelivery {
   readonly ingestedAt: number;
   /** PutEvents' TraceHeader, when the event had one. */
   readonly traceHeader?: string;
+  /** The buses a forwarded event came through (StoredEvent.via). */
+  readonly via?: readonly string[];
   readonly attempts: number;
   /**
    * When it was last redriven after being dropped (docs/dropped-deliveries.md), and how many

@@ -109,6 +109,12 @@ export interface Store {
    */
   recordAttempts(records: readonly AttemptRecord[]): Promise<void>;
   /**
+   * A bus target's delivery (src/delivery/bus-target.ts): put the forwarded event, with the
+   * deliveries it is owed on its new bus, and record the attempt that forwarded it as delivered,
+   * in one transaction. Made once: if the delivery had already ended, nothing is written.
+   */
+  forwardDelivery(delivery: PendingDelivery, forwarded: AcceptedEvent, attempt: DeliveryAttempt): Promise<void>;
+  /**
    * Enqueue a message on a built-in queue and record the attempt and the delivery's next state
    * ('delivered' to a queue target, 'dead-lettered' to a dead-letter queue), in one transaction:
    * made exactly once, even across a crash.

@@ -572,6 +572,28 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>, ca
         assert.deepEqual(await s.getEvent('b'), event('b', B));
         assert.deepEqual(await s.getEvent('c'), event('c', C));
       });
+
+      check('forwardDelivery puts the forwarded event and records the forward, once', async (s) => {
+        const toOrders = { ...owed('e1', R1, 'bus'), targetArn: busArn(A, 'orders') };
+        await s.appendEvents([accepted(event('e1'), toOrders)]);
+        const [d] = await s.pendingDeliveries(['bus'], undefined, 10);
+        assert.ok(d !== undefined);
+        assert.equal(d.via, undefined, 'an event put by PutEvents came through no bus');
+        const f1 = event('f1', A, { eventBusName: 'orders', via: [busArn(A, 'default')], traceHeader: 'Root=1' });
+        const attempt = { startedAt: T0, latencyMs: 2, outcome: 'delivered' as const };
+        await s.forwardDelivery(d, accepted(f1, owed('f1', R2, 'q')), attempt);
+        assert.deepEqual(await s.getEvent('f1'), f1);
+        assert.deepEqual(await s.deliveriesOf('f1'), [owed('f1', R2, 'q')]);
+        assert.deepEqual(await s.deliveryState('e1', R1, 'bus'), { state: 'delivered', attempts: 1 });
+        const [next] = await s.pendingDeliveries(['queue'], undefined, 10);
+        assert.deepEqual(next?.via, [busArn(A, 'default')], 'its deliveries carry the buses it came through');
+
+        // The same forward again (as after a crash before the dispatcher heard of the first): nothing.
+        await s.forwardDelivery(d, accepted(event('f2', A, { eventBusName: 'orders' }), owed('f2', R2, 'q')), { ...attempt, latencyMs: 9 });
+        assert.equal(await s.getEvent('f2'), undefined);
+        assert.equal(await s.countEvents(), 2);
+        assert.deepEqual(await s.attemptsOf('e1', R1, 'bus'), [attempt]);
+      });
     });
 
     describe('dropped deliveries', () => {

@@ -6,9 +6,10 @@
  * group commit is being synced; group commit (src/ingest) gathers the requests that arrive
  * meanwhile into the next batch.
  *
- * Protocol (writer-protocol.ts): the parent posts { seq, scopes, bytes, length }, a batch encoded
- * as bytes (transferred) with each owed delivery already numbered, or { seq, attempts }, delivery
- * attempts to record with their deliveries' next states; the worker answers
+ * Protocol (writer-protocol.ts): the parent posts { seq, scopes, bytes, length, attempts? }, a
+ * batch encoded as bytes (transferred) with each owed delivery already numbered (and, for a bus
+ * target's forward, the attempt that forwarded it), or { seq, attempts }, delivery attempts to
+ * record with their deliveries' next states; the worker answers
  * { seq, error? } once the batch is committed (synced) or has failed (rolled back, nothing of it
  * kept).
  */
@@ -20,9 +21,9 @@ import type { AttemptRow, AttemptsRequest, EncodedEvent, WriteReply, WriteReques
 
 const db = new Database((workerData as { file: string }).file);
 configureConnection(db);
-/** id, account, region, bus, ingested_at, envelope, trace_header */
+/** id, account, region, bus, ingested_at, envelope, trace_header, via */
 const insertEvent = db.prepare(
-  'INSERT INTO events (id, account, region, bus, ingested_at, envelope, trace_header) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  'INSERT INTO events (id, account, region, bus, ingested_at, envelope, trace_header, via) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
 );
 /** event (rowid), destination */
 const insertOwed = db.prepare('INSERT INTO owed (event, destination) VALUES (?, ?)');
@@ -34,16 +35,16 @@ const insertOwedChunk = db.prepare(
 );
 /** Events go in statements of EVENT_CHUNK rows where the batch allows. */
 const EVENT_CHUNK = 16;
-/** (id, account, region, bus, ingested_at, envelope, trace_header) x EVENT_CHUNK */
+/** (id, account, region, bus, ingested_at, envelope, trace_header, via) x EVENT_CHUNK */
 const insertEventChunk = db.prepare(
-  `INSERT INTO events (id, account, region, bus, ingested_at, envelope, trace_header) VALUES ${Array.from(
+  `INSERT INTO events (id, account, region, bus, ingested_at, envelope, trace_header, via) VALUES ${Array.from(
     { length: EVENT_CHUNK },
-    () => '(?, ?, ?, ?, ?, ?, ?)',
+    () => '(?, ?, ?, ?, ?, ?, ?, ?)',
   ).join(', ')}`,
 );
 
 const append = db.transaction((events: readonly EncodedEvent[]) => {
-  const params = (e: EncodedEvent): unknown[] => [e.id, e.account, e.region, e.bus, e.ingestedAt, e.envelope, e.traceHeader];
+  const params = (e: EncodedEvent): unknown[] => [e.id, e.account, e.region, e.bus, e.ingestedAt, e.envelope, e.traceHeader, e.via];
   // Insert the events, EVENT_CHUNK at a time where possible. Rows inserted by one statement get
   // consecutive rowids ending at lastInsertRowid, so each event's rowid is known.
   const rowids: number[] = [];
@@ -76,6 +77,19 @@ const record = db.transaction((rows: readonly AttemptRow[]) => {
   }
 });
 
+/** event, destination: 1 while the delivery is pending */
+const isPending = db.prepare('SELECT 1 FROM owed WHERE event = ? AND destination = ? AND state = 0').pluck();
+
+/**
+ * A bus target's forward: the attempt and the forwarded events, or nothing at all if one of the
+ * deliveries has already ended (the forward was made before), so it is made once.
+ */
+const forward = db.transaction((rows: readonly AttemptRow[], events: readonly EncodedEvent[]) => {
+  if (!rows.every(([event, destination]) => isPending.get(event, destination) !== undefined)) return;
+  record(rows);
+  append(events);
+});
+
 parentPort?.on('message', (msg: WriteRequest | AttemptsRequest | 'close') => {
   if (msg === 'close') {
     db.close();
@@ -84,7 +98,8 @@ parentPort?.on('message', (msg: WriteRequest | AttemptsRequest | 'close') => {
   }
   let reply: WriteReply;
   try {
-    if ('attempts' in msg) record(msg.attempts);
+    if (!('bytes' in msg)) record(msg.attempts);
+    else if (msg.attempts !== undefined) forward(msg.attempts, decodeBatch(msg));
     else append(decodeBatch(msg));
     reply = { seq: msg.seq };
   } catch (e) {

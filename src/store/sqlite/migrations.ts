@@ -213,4 +213,15 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE owed ADD COLUMN redriven_after INTEGER;
     `,
   },
+  {
+    version: 7,
+    name: 'events forwarded from bus to bus: the buses they came through',
+    // via: NULL for an event put by PutEvents; for an event forwarded by a bus target, the JSON
+    // array of the ARNs of the buses its ancestors were on, oldest first (not the bus it is on
+    // now). A forward to a bus already in via, or to the bus the event is on, is a loop and is
+    // refused (src/delivery/bus-target.ts).
+    sql: `
+      ALTER TABLE events ADD COLUMN via TEXT;
+    `,
+  },
 ];

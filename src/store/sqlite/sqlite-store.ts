@@ -79,7 +79,7 @@ function migrate(db: Database.Database): void {
 const STATES = ['pending', 'delivered', 'dropped', 'dead-lettered'] as const;
 
 const PENDING_COLUMNS =
-  'o.event, o.destination, o.attempts, o.redriven_at, o.redriven_after, e.id, e.envelope, e.ingested_at, e.trace_header, d.rule_arn, d.target_id, d.target_arn, d.kind';
+  'o.event, o.destination, o.attempts, o.redriven_at, o.redriven_after, e.id, e.envelope, e.ingested_at, e.trace_header, e.via, d.rule_arn, d.target_id, d.target_arn, d.kind';
 
 function pendingOf(r: Row): PendingDelivery {
   return {
@@ -92,6 +92,7 @@ function pendingOf(r: Row): PendingDelivery {
     envelope: r.envelope as string,
     ingestedAt: r.ingested_at as number,
     ...(r.trace_header === null ? {} : { traceHeader: r.trace_header as string }),
+    ...(r.via === null ? {} : { via: JSON.parse(r.via as string) as string[] }),
     attempts: r.attempts as number,
     ...(r.redriven_at === null ? {} : { redriven: { at: r.redriven_at as number, attempts: (r.redriven_after as number | null) ?? 0 } }),
   };
@@ -158,8 +159,10 @@ class EventWriter {
     this.worker.on('exit', () => this.failAll(new Error('the event writer stopped')));
   }
 
-  write(batch: readonly AcceptedEvent[], destination: (d: OwedDelivery) => number): Promise<void> {
-    const request: WriteRequest = encodeBatch(++this.seq, batch, destination);
+  /** Appends the batch; with `attempts`, records them too, in the same transaction (a forward). */
+  write(batch: readonly AcceptedEvent[], destination: (d: OwedDelivery) => number, attempts?: readonly AttemptRow[]): Promise<void> {
+    const encoded = encodeBatch(++this.seq, batch, destination);
+    const request: WriteRequest = attempts === undefined ? encoded : { ...encoded, attempts };
     return new Promise((resolve, reject) => {
       this.pending.set(request.seq, { resolve, reject });
       this.worker.postMessage(request, [request.bytes]);
@@ -482,6 +485,7 @@ export class SqliteStore implements Store {
       ingestedAt: r.ingested_at as number,
       envelope: r.envelope as string,
       ...(r.trace_header === null ? {} : { traceHeader: r.trace_header as string }),
+      ...(r.via === null ? {} : { via: JSON.parse(r.via as string) as string[] }),
     };
     return event;
   }
@@ -512,6 +516,11 @@ export class SqliteStore implements Store {
   /** Committed by the event writer's connection, like events: one writer, no lock waits. */
   async recordAttempts(records: readonly AttemptRecord[]): Promise<void> {
     if (records.length > 0) await this.writer.record(records.map((r) => attemptRow(r.delivery, r.attempt, r.next)));
+  }
+
+  /** On the event writer's connection, as one transaction (event-writer.ts `forward`). */
+  async forwardDelivery(delivery: PendingDelivery, forwarded: AcceptedEvent, attempt: DeliveryAttempt): Promise<void> {
+    await this.writer.write([forwarded], this.destination, [attemptRow(delivery, attempt, { state: 'delivered' })]);
   }
 
   async enqueueDelivery(

@@ -10,7 +10,7 @@
  * destination (numbered by the parent). Layout, little-endian:
  *
  *   per event:  text id | u32 scope | f64 ingestedAt | text envelope | text traceHeader or u32 NONE
- *               | u32 deliveryCount | deliveryCount x u32 destination
+ *               | text via (JSON) or u32 NONE | u32 deliveryCount | deliveryCount x u32 destination
  *   text:       u32 byte length, then that many bytes of UTF-8
  */
 import type { AcceptedEvent, OwedDelivery } from '../../domain/model.js';
@@ -22,6 +22,12 @@ export interface WriteRequest {
   readonly bytes: ArrayBuffer;
   /** Bytes of `bytes` in use. */
   readonly length: number;
+  /**
+   * Attempts recorded in the same transaction (a bus target's forward, bus-target.ts). The
+   * events are appended only if every one of these deliveries was still pending, so a forward is
+   * made once even when it is retried after a crash.
+   */
+  readonly attempts?: readonly AttemptRow[];
 }
 
 /**
@@ -54,7 +60,7 @@ export interface WriteReply {
   readonly error?: string;
 }
 
-/** An absent text (a traceHeader not given). */
+/** An absent text (a traceHeader or via not given). */
 const NONE = 0xffffffff;
 
 /** One event of a batch, as the writer reads it back. */
@@ -66,6 +72,8 @@ export interface EncodedEvent {
   readonly ingestedAt: number;
   readonly envelope: string;
   readonly traceHeader: string | null;
+  /** StoredEvent.via as JSON, null when absent. */
+  readonly via: string | null;
   readonly destinations: readonly number[];
 }
 
@@ -76,9 +84,10 @@ function textBound(s: string): number {
 
 export function encodeBatch(seq: number, batch: readonly AcceptedEvent[], destination: (d: OwedDelivery) => number): WriteRequest {
   let bound = 0;
-  for (const { event: e, deliveries } of batch) {
-    bound += textBound(e.id) + 4 + 8 + textBound(e.envelope) + textBound(e.traceHeader ?? '') + 4 + 4 * deliveries.length;
-  }
+  const vias = batch.map(({ event: e }) => (e.via === undefined ? undefined : JSON.stringify(e.via)));
+  batch.forEach(({ event: e, deliveries }, k) => {
+    bound += textBound(e.id) + 4 + 8 + textBound(e.envelope) + textBound(e.traceHeader ?? '') + textBound(vias[k] ?? '') + 4 + 4 * deliveries.length;
+  });
   const buf = Buffer.allocUnsafeSlow(bound);
   let at = 0;
   const text = (s: string): void => {
@@ -88,7 +97,7 @@ export function encodeBatch(seq: number, batch: readonly AcceptedEvent[], destin
   };
   const scopes: string[] = [];
   let scope = -1;
-  for (const { event: e, deliveries } of batch) {
+  batch.forEach(({ event: e, deliveries }, k) => {
     if (scope < 0 || scopes[scope] !== e.account || scopes[scope + 1] !== e.region || scopes[scope + 2] !== e.eventBusName) {
       scope = findScope(scopes, e.account, e.region, e.eventBusName);
     }
@@ -98,9 +107,12 @@ export function encodeBatch(seq: number, batch: readonly AcceptedEvent[], destin
     text(e.envelope);
     if (e.traceHeader === undefined) at = buf.writeUInt32LE(NONE, at);
     else text(e.traceHeader);
+    const via = vias[k];
+    if (via === undefined) at = buf.writeUInt32LE(NONE, at);
+    else text(via);
     at = buf.writeUInt32LE(deliveries.length, at);
     for (const d of deliveries) at = buf.writeUInt32LE(destination(d), at);
-  }
+  });
   return { seq, scopes, bytes: buf.buffer, length: at };
 }
 
@@ -132,6 +144,9 @@ export function decodeBatch(request: WriteRequest): EncodedEvent[] {
     let traceHeader: string | null = null;
     if (buf.readUInt32LE(at) === NONE) at += 4;
     else traceHeader = text();
+    let via: string | null = null;
+    if (buf.readUInt32LE(at) === NONE) at += 4;
+    else via = text();
     const count = buf.readUInt32LE(at);
     at += 4;
     const destinations: number[] = [];
@@ -144,6 +159,7 @@ export function decodeBatch(request: WriteRequest): EncodedEvent[] {
       ingestedAt,
       envelope,
       traceHeader,
+      via,
       destinations,
     });
   }
