@@ -20,6 +20,7 @@ import { ApiDestinationAdapter, QueueAdapter } from './delivery/adapters.js';
 import { BusAdapter } from './delivery/bus-target.js';
 import { Dispatcher } from './delivery/dispatcher.js';
 import { HttpTargets } from './delivery/http-target.js';
+import { TargetOptionsRegistry } from './delivery/target-options.js';
 import { ssrfPolicy } from './delivery/ssrf.js';
 import { Router } from './rules/router.js';
 import type { Store } from './store/port.js';
@@ -66,7 +67,11 @@ export async function startServer(options: Options, log: Log = jsonLog, hooks: S
   const vault = new ConnectionVault(store, box);
   const compilePattern = (text: string) => parsePattern(text, { maxLength: options.maxPatternLength });
   const router = new Router(compilePattern);
-  for (const rule of await store.allRules()) router.putRule(rule);
+  const targetOptions = new TargetOptionsRegistry();
+  for (const rule of await store.allRules()) {
+    router.putRule(rule);
+    targetOptions.setRuleTags(rule.arn, await store.getTags(rule.arn));
+  }
   const byRule = new Map<string, Target[]>();
   for (const { ruleArn, target } of await store.allTargets()) {
     let list = byRule.get(ruleArn);
@@ -87,6 +92,7 @@ export async function startServer(options: Options, log: Log = jsonLog, hooks: S
     newId: () => newEventId(),
     compilePattern,
     vault,
+    targetOptions,
   };
   const engine = new QueueEngine({ store: store.queues, now: services.now });
   const http = new HttpTargets({
@@ -103,7 +109,7 @@ export async function startServer(options: Options, log: Log = jsonLog, hooks: S
     log,
     adapters: {
       queue: new QueueAdapter(store, engine, services.now),
-      'api-destination': new ApiDestinationAdapter(store, vault, http),
+      'api-destination': new ApiDestinationAdapter(store, vault, http, targetOptions),
       bus: new BusAdapter({ store, router, now: services.now, newId: services.newId, committed: (batch) => dispatcher.committed(batch) }),
     },
     ...(hooks.random === undefined ? {} : { random: hooks.random }),

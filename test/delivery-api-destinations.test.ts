@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, PutEventsCommand, PutRuleCommand, TagResourceCommand, UntagResourceCommand } from '@aws-sdk/client-eventbridge';
 import type { Target } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 
@@ -35,7 +35,10 @@ const credentials = { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' };
  * What the sink does with one request: answer a status (and headers), never answer, or answer
  * 200 only once a request for another path arrives (`{ until: path }`).
  */
-type Cue = { readonly status: number; readonly headers?: Record<string, string> } | 'hang' | { readonly until: string };
+type Cue =
+  | { readonly status: number; readonly headers?: Record<string, string>; readonly afterMs?: number }
+  | 'hang'
+  | { readonly until: string };
 
 interface Received {
   /** When it arrived, in real ms (performance.now). */
@@ -82,8 +85,12 @@ before(async () => {
         waiting.push({ until: cue.until, res });
         return;
       }
-      res.writeHead(cue.status, { 'content-type': 'text/plain', ...cue.headers });
-      res.end(cue.status < 300 ? 'ok' : 'not ok');
+      const answer = (): void => {
+        res.writeHead(cue.status, { 'content-type': 'text/plain', ...cue.headers });
+        res.end(cue.status < 300 ? 'ok' : 'not ok');
+      };
+      if (cue.afterMs === undefined) answer();
+      else setTimeout(answer, cue.afterMs);
     });
   });
   await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
@@ -225,6 +232,62 @@ describe('API destinations: attempts, retries, dead-lettering', () => {
       const id = (JSON.parse(r.body) as { id: string }).id;
       assert.deepEqual(await state(id, rule), { state: 'delivered', attempts: 1 });
     }
+  });
+
+  it("a target's timeout-seconds option (a switchyard: rule tag) sets its deadline; untagged, the default again", async () => {
+    // The server's default deadline here is 300 ms; the sink answers these after 600 ms.
+    const slowly = { status: 200, afterMs: 600 };
+    cues.set('/patient', [slowly, slowly]);
+    cues.set('/impatient', [slowly]);
+    const patient = await route('patient');
+    const impatient = await route('impatient');
+    const tag = { Key: 'switchyard:target:sink:timeout-seconds', Value: '2' };
+    await events.send(new TagResourceCommand({ ResourceARN: patient, Tags: [tag] }));
+    const [p, i] = [await putOnly('patient'), await putOnly('impatient')];
+    await server.settleDeliveries();
+    assert.deepEqual(await state(p, patient), { state: 'delivered', attempts: 1 });
+    assert.deepEqual(await state(i, impatient), { state: 'pending', attempts: 1 });
+    assert.match((await server.store.attemptsOf(i, impatient, 'sink'))[0]?.error ?? '', /^TIMEOUT.*within 300 ms/);
+
+    await events.send(new UntagResourceCommand({ ResourceARN: patient, TagKeys: [tag.Key] }));
+    const again = await put('patient');
+    assert.match((await server.store.attemptsOf(again, patient, 'sink'))[0]?.error ?? '', /^TIMEOUT.*within 300 ms/);
+  });
+
+  it('refuses a switchyard: tag that does not follow the scheme, on TagResource and on PutRule', async () => {
+    const rule = await route('tag-checks');
+    const refused = async (p: Promise<unknown>, message: string): Promise<void> => {
+      await assert.rejects(p, (e: Error) => {
+        assert.equal(e.name, 'ValidationException');
+        assert.equal(e.message, message);
+        return true;
+      });
+    };
+    const tag = (Key: string, Value: string) => new TagResourceCommand({ ResourceARN: rule, Tags: [{ Key, Value }] });
+    await refused(
+      events.send(tag('switchyard:target:sink:timeout-seconds', '0')),
+      "Tag switchyard:target:sink:timeout-seconds: the value '0' must be a whole number from 1 to 300.",
+    );
+    await refused(
+      events.send(tag('switchyard:target:sink:timeout-seconds', '2.5')),
+      "Tag switchyard:target:sink:timeout-seconds: the value '2.5' must be a whole number from 1 to 300.",
+    );
+    await refused(
+      events.send(tag('switchyard:target:sink:speed', '1')),
+      "Tag switchyard:target:sink:speed: unknown option 'speed'; the options are timeout-seconds.",
+    );
+    await refused(
+      events.send(tag('switchyard:timeout-seconds', '1')),
+      "Tag switchyard:timeout-seconds: Switchyard's tag keys are switchyard:target:<TargetId>:<option>.",
+    );
+    await refused(
+      events.send(
+        new PutRuleCommand({ Name: 'tagged-badly', EventPattern: '{"source":["x"]}', Tags: [{ Key: 'switchyard:target:a:timeout-seconds', Value: '301' }] }),
+      ),
+      "Tag switchyard:target:a:timeout-seconds: the value '301' must be a whole number from 1 to 300.",
+    );
+    // Tags outside the scheme are anyone's.
+    await events.send(tag('switchyard-ish', 'anything'));
   });
 
   it('honours Retry-After: nothing before it, the retry after it', async () => {

@@ -4,6 +4,7 @@
  * sees it.
  */
 import { ruleArn } from '../domain/arn.js';
+import { checkOptionTags, TargetOptionError } from '../delivery/target-options.js';
 import { SwitchyardError } from '../domain/errors.js';
 import type { EventBus, Rule, RuleState, Tag } from '../domain/model.js';
 import type { Handler, RequestContext } from '../http/server.js';
@@ -44,6 +45,21 @@ function listed(rule: Rule): Record<string, unknown> {
   });
 }
 
+/** Refuses (ValidationException) `switchyard:` tags that do not follow the target-options scheme. */
+export function checkRuleTags(tags: readonly Tag[]): void {
+  try {
+    checkOptionTags(tags);
+  } catch (e) {
+    if (e instanceof TargetOptionError) throw new SwitchyardError('ValidationException', e.message);
+    throw e;
+  }
+}
+
+/** After a rule's tags changed in the store: the dispatcher's view of its target options follows. */
+export async function refreshTargetOptions(s: Services, ruleArn: string): Promise<void> {
+  s.targetOptions.setRuleTags(ruleArn, await s.store.getTags(ruleArn));
+}
+
 export function ruleOperations(s: Services): Record<string, Handler> {
   const setState = async (ctx: RequestContext, input: Input, state: RuleState): Promise<object> => {
     const { rule } = await requireRule(s, ctx, input);
@@ -57,6 +73,8 @@ export function ruleOperations(s: Services): Record<string, Handler> {
     async PutRule(ctx, input) {
       const bus = await requireBus(s, ctx, optString(input, 'EventBusName'));
       const name = reqString(input, 'Name');
+      const tags = (input.Tags as Tag[] | undefined) ?? [];
+      checkRuleTags(tags);
       const eventPattern = optString(input, 'EventPattern');
       const scheduleExpression = optString(input, 'ScheduleExpression');
       if (eventPattern === undefined && scheduleExpression === undefined) {
@@ -90,8 +108,10 @@ export function ruleOperations(s: Services): Record<string, Handler> {
         createdAt: existing?.createdAt ?? s.now(),
       };
       await s.store.putRule(rule);
-      const tags = (input.Tags as Tag[] | undefined) ?? [];
-      if (tags.length > 0) await s.store.putTags(rule.arn, tags);
+      if (tags.length > 0) {
+        await s.store.putTags(rule.arn, tags);
+        await refreshTargetOptions(s, rule.arn);
+      }
       s.router.putRule(rule);
       return { RuleArn: rule.arn };
     },
@@ -127,6 +147,7 @@ export function ruleOperations(s: Services): Record<string, Handler> {
       }
       await s.store.deleteRule(bus, bus.name, rule.name);
       s.router.deleteRule(rule.arn);
+      s.targetOptions.deleteRule(rule.arn);
       return {};
     },
 

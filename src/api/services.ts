@@ -4,6 +4,7 @@
  */
 import type { Options } from '../config/options.js';
 import type { ConnectionVault } from '../connections/vault.js';
+import type { TargetOptionsRegistry } from '../delivery/target-options.js';
 import type { AcceptedEvent } from '../domain/model.js';
 import type { GroupCommit } from '../ingest/group-commit.js';
 import type { Pattern } from '../pattern/index.js';
@@ -22,4 +23,6 @@ export interface Services {
   readonly compilePattern: (text: string) => Pattern;
   /** Seals and opens connection secrets (src/connections/vault.ts). */
   readonly vault: ConnectionVault;
+  /** Switchyard's target options, from the rules' `switchyard:` tags (src/delivery/target-options.ts). */
+  readonly targetOptions: TargetOptionsRegistry;
 }

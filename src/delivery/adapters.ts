@@ -12,6 +12,7 @@ import type { Store } from '../store/port.js';
 import { EVENTBRIDGE_SENDER, refusal, targetBody } from './adapter.js';
 import type { AttemptResult, TargetAdapter } from './adapter.js';
 import type { HttpTargets } from './http-target.js';
+import type { TargetOptionsRegistry } from './target-options.js';
 
 /**
  * Built-in queues: the body from src/transform, SQS's checks, SqsParameters.MessageGroupId, the
@@ -61,19 +62,22 @@ export class QueueAdapter implements TargetAdapter {
 /**
  * API destinations: the destination and its connection's credentials (from the vault, in clear
  * only here), then one HTTP attempt (http-target.ts: auth, parameters, SSRF-pinned address,
- * timeout). A destination or connection that is gone, or deauthorized, is a missing target.
+ * timeout: the target's timeout-seconds option, target-options.ts). A destination or connection
+ * that is gone, or deauthorized, is a missing target.
  */
 export class ApiDestinationAdapter implements TargetAdapter {
   private readonly store: Store;
   private readonly vault: ConnectionVault;
   private readonly http: HttpTargets;
+  private readonly options: TargetOptionsRegistry;
   /** Per destination ARN: the times (real ms) of its last InvocationRateLimitPerSecond requests. */
   private readonly sent = new Map<string, number[]>();
 
-  constructor(store: Store, vault: ConnectionVault, http: HttpTargets) {
+  constructor(store: Store, vault: ConnectionVault, http: HttpTargets, options: TargetOptionsRegistry) {
     this.store = store;
     this.vault = vault;
     this.http = http;
+    this.options = options;
   }
 
   async attempt(d: PendingDelivery, target: Target | undefined): Promise<AttemptResult> {
@@ -89,6 +93,7 @@ export class ApiDestinationAdapter implements TargetAdapter {
       body: targetBody(d, target),
       eventId: d.eventId,
       traceHeader: d.traceHeader,
+      timeoutMs: this.options.get(d.ruleArn, d.targetId).timeoutMs,
     });
   }
 

@@ -51,6 +51,8 @@ export interface ApiDestinationCall {
   readonly eventId: string;
   /** PutEvents' TraceHeader for the event, if it had one. */
   readonly traceHeader?: string | undefined;
+  /** This request's deadline in ms (the target's timeout-seconds option); default `timeoutMs`. */
+  readonly timeoutMs?: number | undefined;
 }
 
 /** What one attempt came to. `error` is for the attempt record and holds no secret. */
@@ -209,7 +211,7 @@ export class HttpTargets {
         authorization = authHeaders(connection);
       }
       const req = buildRequest(call, authorization);
-      const res = await this.#send(req.url, { method: req.method, headers: req.headers, body: req.body });
+      const res = await this.#send(req.url, { method: req.method, headers: req.headers, body: req.body }, call.timeoutMs);
       if (res.status >= 200 && res.status <= 299) return { ok: true, status: res.status, latencyMs: Math.max(0, this.#now() - started) };
       if ((res.status === 401 || res.status === 407) && tokenUsed !== undefined) this.#dropToken(connection.connectionArn, tokenUsed);
       const retryAfterMs = parseRetryAfter(firstHeader(res.headers['retry-after']), this.#now());
@@ -351,7 +353,11 @@ export class HttpTargets {
    * One request: checkUrl, the pinned agent, one deadline for everything, the body read up to
    * the cap. Throws AttemptError for every way it can fail short of an HTTP answer.
    */
-  async #send(url: string, init: { method: string; headers: Record<string, string>; body: string | undefined }): Promise<SentResponse> {
+  async #send(
+    url: string,
+    init: { method: string; headers: Record<string, string>; body: string | undefined },
+    timeoutMs = this.#timeoutMs,
+  ): Promise<SentResponse> {
     const checked = await checkUrl(url, this.#ssrf, this.#resolve);
     if (!checked.ok) {
       switch (checked.reason) {
@@ -372,7 +378,7 @@ export class HttpTargets {
     const timer = setTimeout(() => {
       timedOut = true;
       controller.abort();
-    }, this.#timeoutMs);
+    }, timeoutMs);
     try {
       const res = await request(url, {
         method: init.method as 'POST',
@@ -380,8 +386,8 @@ export class HttpTargets {
         ...(init.body === undefined ? {} : { body: init.body }),
         dispatcher: agent,
         signal: controller.signal,
-        headersTimeout: this.#timeoutMs,
-        bodyTimeout: this.#timeoutMs,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
       });
       const chunks: Buffer[] = [];
       let size = 0;
@@ -405,7 +411,7 @@ export class HttpTargets {
       const text = encoding === undefined || encoding === 'identity' ? raw.toString('utf8') : '';
       return { status: res.statusCode, headers: res.headers, text, excerpt: excerpt(text) };
     } catch (e) {
-      if (timedOut || isTimeout(e)) throw new AttemptError({ kind: 'timeout' }, `${init.method} ${describeUrl(url)}: no complete answer within ${this.#timeoutMs} ms`);
+      if (timedOut || isTimeout(e)) throw new AttemptError({ kind: 'timeout' }, `${init.method} ${describeUrl(url)}: no complete answer within ${timeoutMs} ms`);
       const code = (e as { code?: unknown }).code;
       if (code === 'UND_ERR_INVALID_ARG') {
         // A header name or value undici refuses (its message names the header, never its value).
