@@ -1,7 +1,7 @@
 // Event ids: AWS's UUID form, and ordered by time so the store appends.
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { newEventId } from '../src/domain/ids.js';
+import { newEventId, randomHex } from '../src/domain/ids.js';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -22,4 +22,19 @@ it('are unique', () => {
   const seen = new Set<string>();
   for (let i = 0; i < 50_000; i++) seen.add(newEventId());
   assert.equal(seen.size, 50_000);
+});
+
+it('randomHex: the bytes asked for, as hex, never repeating across pool refills', () => {
+  const seen = new Set<string>();
+  // 3,000 x 8 bytes is several refills of the 4 KB pool, interleaved with event ids' draws.
+  for (let i = 0; i < 3_000; i++) {
+    const h = randomHex(8);
+    assert.match(h, /^[0-9a-f]{16}$/);
+    seen.add(h);
+    newEventId();
+  }
+  assert.equal(seen.size, 3_000);
+  assert.match(randomHex(16), /^[0-9a-f]{32}$/);
+  assert.throws(() => randomHex(0), RangeError);
+  assert.throws(() => randomHex(65), RangeError);
 });

@@ -10,6 +10,8 @@
 //   --rounds N, --round-ms MS, --skip-ms MS, --warmup-ms MS, --workers N, --max-backlog N,
 //   --latency-ms MS, --rate N
 //                      override the plan
+//   BENCH_NODE_ARGS    Node flags for the server process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p"
+//                      (profiles cover the whole run: the bare rounds are the server's idle time)
 //
 // The load and the sink: a separate process (load.ts, whose header says exactly what a round does
 // and how both targets are driven). Switchyard runs as shipped (SQLite, WAL, synchronous=FULL;
@@ -332,7 +334,7 @@ async function main(): Promise<number> {
   let status = 0;
   try {
     const { port: sinkPort } = await loader.ask<{ port: number }>({ type: 'sink' });
-    server = await startSwitchyard(dataDir);
+    server = await startSwitchyard(dataDir, process.env.BENCH_NODE_ARGS?.split(' ').filter((a) => a !== '') ?? []);
     await setUp(server, sinkPort);
     const t0 = performance.now();
     const throughput = values.only === 'latency' ? [] : await runThroughput(loader, server, plan);

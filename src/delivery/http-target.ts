@@ -15,8 +15,8 @@
  *     |
  *   checkUrl (SSRF) --refused--> 'address-refused' / 'network' (DNS) / 'refused' (bad URL)
  *     |
- *   undici request() through the pinned agent of (origin, address); one deadline for
- *   connect + headers + body (timeoutMs); the body is read up to maxResponseBytes
+ *   the pinned agent's request() (one agent per origin and address); one deadline for
+ *   connect + headers + body (timeoutMs, or the call's); the body is read up to maxResponseBytes
  *     |
  *   2xx: ok.  Otherwise: 'http' (status, Retry-After), 'timeout' or 'network' (code).
  *   A 401/407 drops the OAuth token it was sent with, so the next attempt fetches a new one.
@@ -27,12 +27,13 @@
  * scrubbed of each secret value the call knew, so a target that echoes the Authorization header
  * in its error page does not put the credential into the attempt record.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { request } from 'undici';
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import type { Agent } from 'undici';
 import type { ConnectionSecrets, HttpParameter, HttpParameters } from '../connections/vault.js';
 import type { ApiDestination, ConnectionState } from '../domain/connections.js';
 import type { Target } from '../domain/model.js';
+import { randomHex } from '../domain/ids.js';
 import { parseRetryAfter } from './retry.js';
 import type { DeliveryFailure } from './retry.js';
 import { checkUrl, pinnedAgent, systemResolver } from './ssrf.js';
@@ -380,33 +381,17 @@ export class HttpTargets {
       controller.abort();
     }, timeoutMs);
     try {
-      const res = await request(url, {
+      const res = await agent.request({
+        origin: checked.url.origin,
+        path: `${checked.url.pathname}${checked.url.search}`,
         method: init.method as 'POST',
         headers: init.headers,
         ...(init.body === undefined ? {} : { body: init.body }),
-        dispatcher: agent,
         signal: controller.signal,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
-      const chunks: Buffer[] = [];
-      let size = 0;
-      try {
-        for await (const chunk of res.body as AsyncIterable<Buffer>) {
-          const room = this.#maxResponseBytes - size;
-          if (chunk.length >= room) {
-            if (room > 0) chunks.push(chunk.subarray(0, room));
-            size += room;
-            break;
-          }
-          chunks.push(chunk);
-          size += chunk.length;
-        }
-      } finally {
-        // Discard what was not read (and the connection with it, if the body was cut short).
-        if (!res.body.destroyed) res.body.destroy();
-      }
-      const raw = Buffer.concat(chunks);
+      const raw = await readCapped(res.body, this.#maxResponseBytes);
       const encoding = firstHeader(res.headers['content-encoding']);
       const text = encoding === undefined || encoding === 'identity' ? raw.toString('utf8') : '';
       return { status: res.statusCode, headers: res.headers, text, excerpt: excerpt(text) };
@@ -575,13 +560,13 @@ export function traceparent(traceHeader: string | undefined, eventId: string): s
     if (!/^0+$/.test(traceId)) return `00-${traceId}-${parentId}-${XRAY_SAMPLED.test(traceHeader) ? '01' : '00'}`;
   }
   const hex = eventId.replace(/-/g, '').toLowerCase();
-  const traceId = /^[0-9a-f]{32}$/.test(hex) && !/^0+$/.test(hex) ? hex : randomBytes(16).toString('hex');
+  const traceId = /^[0-9a-f]{32}$/.test(hex) && !/^0+$/.test(hex) ? hex : randomHex(16);
   return `00-${traceId}-${spanId()}-00`;
 }
 
 function spanId(): string {
-  let id = randomBytes(8).toString('hex');
-  while (/^0+$/.test(id)) id = randomBytes(8).toString('hex');
+  let id = randomHex(8);
+  while (/^0+$/.test(id)) id = randomHex(8);
   return id;
 }
 
@@ -622,6 +607,41 @@ export function scrub(text: string, secrets: readonly string[]): string {
   // Longest first, so a secret containing another is replaced whole.
   for (const s of [...forms].sort((a, b) => b.length - a.length)) out = out.split(s).join('***');
   return out;
+}
+
+/**
+ * The first `cap` bytes of a response body; the rest is not read (the body is destroyed, and its
+ * connection with it, when it is longer). Listeners rather than an async iterator: this runs for
+ * every delivery, and the iterator's machinery cost more than the read.
+ */
+function readCapped(body: Readable, cap: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (): void => {
+      body.off('data', onData);
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
+    };
+    const onData = (chunk: Buffer): void => {
+      const room = cap - size;
+      if (chunk.length < room) {
+        chunks.push(chunk);
+        size += chunk.length;
+        return;
+      }
+      if (room > 0) chunks.push(chunk.subarray(0, room));
+      size = cap;
+      body.off('end', done);
+      body.off('error', reject);
+      // Discard the rest (and the connection with it).
+      body.on('error', () => undefined);
+      body.destroy();
+      done();
+    };
+    body.on('data', onData);
+    body.once('end', done);
+    body.once('error', reject);
+  });
 }
 
 /** A URL for error texts: origin and path, never the query (it may hold secret parameters). */

@@ -8,7 +8,7 @@ import { randomFillSync } from 'node:crypto';
 let lastMs = -1;
 let sequence = 0;
 
-/** Random bytes drawn in bulk (one system call per 512 ids), consumed 8 per id. */
+/** Random bytes drawn in bulk (one system call per 512 ids), consumed 8 per id (randomHex: as asked). */
 const pool = Buffer.alloc(4096);
 let poolAt = pool.length;
 
@@ -19,15 +19,32 @@ function hex(byte: number): string {
   return HEX[byte] as string;
 }
 
-/** The last two groups: the variant (10xx) and 62 random bits, as 4 + 12 hex digits. */
-function randomTail(): string {
-  if (poolAt + 8 > pool.length) {
+/** The offset of `n` (at most 64) fresh random bytes in `pool`. */
+function draw(n: number): number {
+  if (poolAt + n > pool.length) {
     randomFillSync(pool);
     poolAt = 0;
   }
+  poolAt += n;
+  return poolAt - n;
+}
+
+/**
+ * `bytes` random bytes (at most 64) as lower-case hex, from the pool: for ids drawn on every
+ * request (trace parent ids), where crypto.randomBytes would make a system call each time.
+ */
+export function randomHex(bytes: number): string {
+  if (!(Number.isInteger(bytes) && bytes > 0 && bytes <= 64)) throw new RangeError(`randomHex: 1 to 64 bytes, not ${bytes}`);
+  const a = draw(bytes);
+  let out = '';
+  for (let k = 0; k < bytes; k++) out += hex(pool[a + k] as number);
+  return out;
+}
+
+/** The last two groups: the variant (10xx) and 62 random bits, as 4 + 12 hex digits. */
+function randomTail(): string {
   const p = pool;
-  const a = poolAt;
-  poolAt += 8;
+  const a = draw(8);
   return (
     `${hex(((p[a] as number) & 0x3f) | 0x80)}${hex(p[a + 1] as number)}-` +
     `${hex(p[a + 2] as number)}${hex(p[a + 3] as number)}${hex(p[a + 4] as number)}` +
