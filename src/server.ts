@@ -13,6 +13,7 @@ import type { Options } from './config/options.js';
 import { newEventId } from './domain/ids.js';
 import type { AcceptedEvent, Target } from './domain/model.js';
 import { createEdge, listen } from './http/server.js';
+import type { Handler } from './http/server.js';
 import { GroupCommit } from './ingest/group-commit.js';
 import { parsePattern } from './pattern/index.js';
 import { QueueEngine } from './queues/engine.js';
@@ -117,9 +118,11 @@ export async function startServer(options: Options, log: Log = jsonLog, hooks: S
   dispatcher.poke();
   let ready = false;
   let listening = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
+  // Switchyard API operations defined outside src/api/switchyard.ts (one entry per module).
+  const switchyardFamilies: Record<string, Handler>[] = [];
   const sqs = sqsService({ engine, now: services.now, baseUrl: (ctx) => `http://${ctx.host ?? listening}` });
   const server: Server = createEdge({
-    services: [eventBridgeService(services), sqs, switchyardService({ store, now: services.now, redriven: () => dispatcher.poke() })],
+    services: [eventBridgeService(services), sqs, switchyardService({ store, now: services.now, redriven: () => dispatcher.poke() }, ...switchyardFamilies)],
     auth: {
       credentials: new Map(options.credentials.map((c) => [c.accessKeyId, { secretAccessKey: c.secretAccessKey, account: c.account }])),
       defaultAccount: options.account,

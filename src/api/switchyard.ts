@@ -32,18 +32,18 @@ export interface SwitchyardApiDeps {
   readonly redriven: () => void;
 }
 
-const RULE_ARN = /^arn:aws[\w-]*:events:[a-z0-9-]+:\d{12}:rule\/[.\-_A-Za-z0-9/]+$/;
-const TARGET_ID = /^[.\-_A-Za-z0-9]{1,64}$/;
-const EVENT_ID = /^[\x21-\x7e]{1,128}$/;
+export const RULE_ARN = /^arn:aws[\w-]*:events:[a-z0-9-]+:\d{12}:rule\/[.\-_A-Za-z0-9/]+$/;
+export const TARGET_ID = /^[.\-_A-Za-z0-9]{1,64}$/;
+export const EVENT_ID = /^[\x21-\x7e]{1,128}$/;
 const MAX_LIMIT = 100;
 const MAX_ENTRIES = 100;
 
-function invalid(message: string): SwitchyardError {
+export function invalid(message: string): SwitchyardError {
   return new SwitchyardError('ValidationException', message);
 }
 
 /** A member that must be a string matching `shape` when present; `what` words the constraint. */
-function optMatching(input: Input, name: string, shape: RegExp, what: string, at = name): string | undefined {
+export function optMatching(input: Input, name: string, shape: RegExp, what: string, at = name): string | undefined {
   const v = input[name];
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'string') throw invalid(`${at} must be a string.`);
@@ -51,15 +51,15 @@ function optMatching(input: Input, name: string, shape: RegExp, what: string, at
   return v;
 }
 
-function reqMatching(input: Input, name: string, shape: RegExp, what: string, at = name): string {
+export function reqMatching(input: Input, name: string, shape: RegExp, what: string, at = name): string {
   const v = optMatching(input, name, shape, what, at);
   if (v === undefined) throw invalid(`${at} is required.`);
   return v;
 }
 
-const RULE_WHAT = 'Member must be a rule ARN (arn:aws:events:<region>:<account>:rule/[<bus>/]<name>)';
-const TARGET_WHAT = 'Member must have length between 1 and 64 and match [.\\-_A-Za-z0-9]+';
-const EVENT_WHAT = 'Member must have length between 1 and 128 printable ASCII characters';
+export const RULE_WHAT = 'Member must be a rule ARN (arn:aws:events:<region>:<account>:rule/[<bus>/]<name>)';
+export const TARGET_WHAT = 'Member must have length between 1 and 64 and match [.\\-_A-Za-z0-9]+';
+export const EVENT_WHAT = 'Member must have length between 1 and 128 printable ASCII characters';
 
 function filterOf(input: Input): DroppedFilter {
   const ruleArn = optMatching(input, 'RuleArn', RULE_ARN, RULE_WHAT);
@@ -86,7 +86,7 @@ function afterOf(input: Input): string | undefined {
   return after;
 }
 
-function scopeOf(caller: Scope): Scope {
+export function scopeOf(caller: Scope): Scope {
   return { account: caller.account, region: caller.region };
 }
 
@@ -124,7 +124,12 @@ function entriesOf(input: Input): Chosen[] {
   });
 }
 
-export function switchyardService(deps: SwitchyardApiDeps): JsonService {
+/**
+ * The service, with the dropped-delivery operations of this module and the `families` of
+ * operations other modules define (each a map from operation name to handler, built in
+ * src/server.ts): the helpers above are exported for them.
+ */
+export function switchyardService(deps: SwitchyardApiDeps, ...families: Record<string, Handler>[]): JsonService {
   const { store } = deps;
   const handlers: Record<string, Handler> = {
     async ListDroppedDeliveries(ctx, input) {
@@ -188,6 +193,6 @@ export function switchyardService(deps: SwitchyardApiDeps): JsonService {
     targetPrefix: SWITCHYARD_TARGET_PREFIX,
     signingName: 'events',
     contentType: 'application/x-amz-json-1.1',
-    operations: new Map(Object.entries(handlers)),
+    operations: new Map([...Object.entries(handlers), ...families.flatMap((f) => Object.entries(f))]),
   };
 }
