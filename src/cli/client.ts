@@ -30,6 +30,24 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * For a command that talks to a server: report `e` on stderr as `<command>: ...` and give the
+ * exit code 1 when it is the server's refusal or an unreachable server; undefined for anything
+ * else (a bug, to be rethrown).
+ */
+export function failedCall(command: string, e: unknown): number | undefined {
+  if (e instanceof ApiError) {
+    process.stderr.write(`${command}: ${e.code}: ${e.message}\n`);
+    return 1;
+  }
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH') {
+    process.stderr.write(`${command}: cannot reach the server: ${(e as Error).message}\n`);
+    return 1;
+  }
+  return undefined;
+}
+
 export interface CallOptions {
   readonly endpoint: string;
   readonly env?: NodeJS.ProcessEnv;

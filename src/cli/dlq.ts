@@ -10,16 +10,15 @@
  * Exit codes: 0 done; 1 the server refused (an error answer, or a redrive entry that failed);
  * 2 bad usage.
  */
-import { Command, CommanderError } from 'commander';
-import { ApiError, call, DEFAULT_ENDPOINT } from './client.js';
+import { Command } from 'commander';
+import { call, DEFAULT_ENDPOINT } from './client.js';
+import { runCommand, UsageError } from './command.js';
 
 interface Common {
   endpoint?: string;
   rule?: string;
   target?: string;
 }
-
-class UsageError extends Error {}
 
 function endpointOf(o: Common): string {
   return o.endpoint ?? process.env.SWITCHYARD_ENDPOINT ?? DEFAULT_ENDPOINT;
@@ -101,32 +100,5 @@ export async function dlq(argv: readonly string[]): Promise<number> {
     .option('--endpoint <url>', endpoint)
     .exitOverride()
     .action((o: Common & { event?: string; all?: boolean }) => void (run = () => redrive(o)));
-  try {
-    program.parse(argv, { from: 'user' });
-  } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    throw e;
-  }
-  if (run === undefined) {
-    process.stderr.write(program.helpInformation());
-    return 2;
-  }
-  try {
-    return await run();
-  } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`switchyard dlq: ${e.message}\n`);
-      return 2;
-    }
-    if (e instanceof ApiError) {
-      process.stderr.write(`switchyard dlq: ${e.code}: ${e.message}\n`);
-      return 1;
-    }
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH') {
-      process.stderr.write(`switchyard dlq: cannot reach the server: ${(e as Error).message}\n`);
-      return 1;
-    }
-    throw e;
-  }
+  return runCommand('switchyard dlq', program, argv, () => run);
 }
