@@ -5,6 +5,7 @@
  */
 import type { Server } from 'node:http';
 import { eventBridgeService } from './api/eventbridge.js';
+import { signingOperations } from './api/signing.js';
 import { sqsService } from './api/sqs.js';
 import { switchyardService } from './api/switchyard.js';
 import type { Services } from './api/services.js';
@@ -120,6 +121,7 @@ export async function startServer(options: Options, log: Log = jsonLog, hooks: S
   let listening = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
   // Switchyard API operations defined outside src/api/switchyard.ts (one entry per module).
   const switchyardFamilies: Record<string, Handler>[] = [];
+  switchyardFamilies.push(signingOperations({ store, vault, now: services.now }));
   const sqs = sqsService({ engine, now: services.now, baseUrl: (ctx) => `http://${ctx.host ?? listening}` });
   const server: Server = createEdge({
     services: [eventBridgeService(services), sqs, switchyardService({ store, now: services.now, redriven: () => dispatcher.poke() }, ...switchyardFamilies)],

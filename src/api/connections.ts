@@ -207,7 +207,8 @@ export function connectionOperations(s: Services): Record<string, Handler> {
           state: initialState(type),
           authParameters: publicAuthParameters(full),
           lastAuthorizedAt: now,
-          sealedSecrets: s.vault.seal(existing.arn, full),
+          // The signing secrets (Switchyard's, docs/signed-deliveries.md) stay with new credentials.
+          sealedSecrets: s.vault.seal(existing.arn, full, s.vault.signingSecrets(existing)),
         };
       }
       await s.store.updateConnection(updated);

@@ -7,12 +7,14 @@ import { SwitchyardError } from '../domain/errors.js';
 import { testEventPattern } from '../pattern/index.js';
 import { dlq } from './dlq.js';
 import { serve } from './serve.js';
+import { signing } from './signing.js';
 
 const USAGE = `Usage: switchyard <command> [options]
 
 Commands:
   serve [options]                       run the server (serve --help lists the options)
   dlq list|count|redrive [options]      dropped deliveries of a running server (dlq --help)
+  signing set|clear|show|generate      signing secrets of a connection's deliveries (signing --help)
   test-pattern <event.json> <pattern.json>
                                         print true or false, as TestEventPattern would
   help                                  show this text
@@ -27,6 +29,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return serve(rest);
     case 'dlq':
       return dlq(rest);
+    case 'signing':
+      return signing(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -7,6 +7,13 @@
  * Decrypted parameters are cached in memory by connection ARN and modification time, and the
  * object handed out redacts itself when serialised or inspected, so a careless log line prints
  * `[ConnectionSecrets <arn>]`, never a credential.
+ *
+ * The sealed value also holds the connection's signing secrets (docs/signed-deliveries.md), a
+ * Switchyard addition AWS's AuthParameters has no member for: the sealed JSON is AuthParameters
+ * plus `SwitchyardSigningSecrets` (whsec_ secrets, newest first) when there are any. It is split
+ * here and nowhere else: `unseal` gives AuthParameters alone, `signingSecrets` the secrets, and
+ * ConnectionSecrets both. DeauthorizeConnection drops them with the credentials (the sealed value
+ * goes); UpdateConnection keeps them (it passes them to `seal`).
  */
 import { inspect } from 'node:util';
 import type { AuthParameters, Connection, ConnectionState } from '../domain/connections.js';
@@ -44,11 +51,18 @@ export class ConnectionSecrets {
     readonly InvocationHttpParameters?: HttpParameters;
   };
 
-  constructor(connection: Connection, authParameters: ConnectionSecrets['authParameters']) {
+  /**
+   * The connection's signing secrets (`whsec_` + base64), newest first; empty when requests are
+   * not signed. Each makes one `v1,` signature in webhook-signature (src/webhooks/verify.ts).
+   */
+  readonly signingSecrets: readonly string[];
+
+  constructor(connection: Connection, authParameters: ConnectionSecrets['authParameters'], signingSecrets: readonly string[] = []) {
     this.connectionArn = connection.arn;
     this.authorizationType = connection.authorizationType;
     this.state = connection.state;
     this.authParameters = authParameters;
+    this.signingSecrets = signingSecrets;
   }
 
   toJSON(): string {
@@ -59,6 +73,9 @@ export class ConnectionSecrets {
     return this.toJSON();
   }
 }
+
+/** The member of the sealed JSON that holds the signing secrets (never one of AWS's AuthParameters). */
+const SIGNING_MEMBER = 'SwitchyardSigningSecrets';
 
 const HTTP_PARAMETER_LISTS = ['HeaderParameters', 'QueryStringParameters', 'BodyParameters'] as const;
 
@@ -118,15 +135,40 @@ export class ConnectionVault {
     this.#box = box;
   }
 
-  /** Seal a connection's full AuthParameters, bound to its ARN. */
-  seal(connectionArn: string, full: AuthParameters): string {
-    return this.#box.seal(JSON.stringify(full), connectionArn);
+  /**
+   * Seal a connection's full AuthParameters, and its signing secrets when it has any, bound to
+   * its ARN. UpdateConnection passes `signingSecrets(existing)`, so new credentials keep them.
+   */
+  seal(connectionArn: string, full: AuthParameters, signingSecrets: readonly string[] = []): string {
+    const { [SIGNING_MEMBER]: _old, ...auth } = full;
+    const sealed = signingSecrets.length === 0 ? auth : { ...auth, [SIGNING_MEMBER]: [...signingSecrets] };
+    return this.#box.seal(JSON.stringify(sealed), connectionArn);
   }
 
   /** The full AuthParameters of a connection (for UpdateConnection's merge); {} when deauthorized. */
   unseal(connection: Connection): AuthParameters {
-    if (connection.sealedSecrets === undefined) return {};
-    return JSON.parse(this.#box.open(connection.sealedSecrets, connection.arn)) as AuthParameters;
+    return this.#open(connection).auth;
+  }
+
+  /** The connection's signing secrets, newest first; [] when it has none or is deauthorized. */
+  signingSecrets(connection: Connection): string[] {
+    return this.#open(connection).signing;
+  }
+
+  /**
+   * The connection's sealed value with its signing secrets replaced by `signingSecrets` ([]:
+   * none), its AuthParameters unchanged; undefined when it has no credentials (deauthorized),
+   * since there is then nothing to sign for.
+   */
+  withSigningSecrets(connection: Connection, signingSecrets: readonly string[]): string | undefined {
+    if (connection.sealedSecrets === undefined) return undefined;
+    return this.seal(connection.arn, this.unseal(connection), signingSecrets);
+  }
+
+  #open(connection: Connection): { auth: AuthParameters; signing: string[] } {
+    if (connection.sealedSecrets === undefined) return { auth: {}, signing: [] };
+    const { [SIGNING_MEMBER]: signing, ...auth } = JSON.parse(this.#box.open(connection.sealedSecrets, connection.arn)) as Record<string, unknown>;
+    return { auth, signing: Array.isArray(signing) ? signing.filter((x): x is string => typeof x === 'string') : [] };
   }
 
   /**
@@ -142,10 +184,11 @@ export class ConnectionVault {
     }
     const cached = this.#cache.get(connectionArn);
     if (cached !== undefined && cached.modifiedAt === connection.modifiedAt && cached.secrets?.state === connection.state) return cached.secrets;
-    const secrets =
-      connection.sealedSecrets === undefined
-        ? undefined
-        : new ConnectionSecrets(connection, this.unseal(connection) as ConnectionSecrets['authParameters']);
+    let secrets: ConnectionSecrets | undefined;
+    if (connection.sealedSecrets !== undefined) {
+      const { auth, signing } = this.#open(connection);
+      secrets = new ConnectionSecrets(connection, auth as ConnectionSecrets['authParameters'], signing);
+    }
     this.#cache.set(connectionArn, { modifiedAt: connection.modifiedAt, secrets });
     return secrets;
   }

@@ -13,6 +13,9 @@
  *   build the request: endpoint with `*` -> PathParameterValues, query (target, then the
  *   connection's, which wins), headers (target, connection, auth, trace, fixed), body
  *     |
+ *   signing secrets? webhook-id (the event id), webhook-timestamp (now, s), webhook-signature
+ *   (one `v1,` per secret over the body as sent; src/webhooks/verify.ts, docs/signed-deliveries.md)
+ *     |
  *   checkUrl (SSRF) --refused--> 'address-refused' / 'network' (DNS) / 'refused' (bad URL)
  *     |
  *   the pinned agent's request() (one agent per origin and address); one deadline for
@@ -25,7 +28,8 @@
  * IsValueSecret go into the request and nowhere else: error texts name the endpoint by origin
  * and path only (a secret query parameter stays out), and every text an outcome carries is
  * scrubbed of each secret value the call knew, so a target that echoes the Authorization header
- * in its error page does not put the credential into the attempt record.
+ * in its error page does not put the credential into the attempt record. Signing secrets only
+ * key the HMAC; they are scrubbed too.
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
@@ -34,6 +38,7 @@ import type { ConnectionSecrets, HttpParameter, HttpParameters } from '../connec
 import type { ApiDestination, ConnectionState } from '../domain/connections.js';
 import type { Target } from '../domain/model.js';
 import { randomHex } from '../domain/ids.js';
+import { webhookHeaders } from '../webhooks/verify.js';
 import { parseRetryAfter } from './retry.js';
 import type { DeliveryFailure } from './retry.js';
 import { checkUrl, pinnedAgent, systemResolver } from './ssrf.js';
@@ -102,8 +107,8 @@ export const API_DESTINATION_HEADERS = {
 
 /**
  * Header names that target and connection parameters cannot set: EventBridge's fixed ones, the
- * ones the HTTP client owns (undici refuses several outright), and the trace headers Switchyard
- * sets itself. Content-Type can be overridden.
+ * ones the HTTP client owns (undici refuses several outright), and the trace and Standard
+ * Webhooks signature headers Switchyard sets itself. Content-Type can be overridden.
  */
 const RESERVED_HEADERS = new Set([
   'user-agent',
@@ -121,6 +126,9 @@ const RESERVED_HEADERS = new Set([
   'proxy-authorization',
   'traceparent',
   'x-amzn-trace-id',
+  'webhook-id',
+  'webhook-timestamp',
+  'webhook-signature',
 ]);
 
 /** An OAuth token is refreshed when it expires within this margin (EventBridge: 60 seconds). */
@@ -212,6 +220,11 @@ export class HttpTargets {
         authorization = authHeaders(connection);
       }
       const req = buildRequest(call, authorization);
+      if (connection.signingSecrets.length > 0) {
+        // Signed at this attempt's time: a retry keeps webhook-id (the event id) with a fresh
+        // timestamp and signature, so a receiver's replay window never outlasts the retries.
+        Object.assign(req.headers, webhookHeaders(connection.signingSecrets, call.eventId, Math.floor(this.#now() / 1000), req.body ?? ''));
+      }
       const res = await this.#send(req.url, { method: req.method, headers: req.headers, body: req.body }, call.timeoutMs);
       if (res.status >= 200 && res.status <= 299) return { ok: true, status: res.status, latencyMs: Math.max(0, this.#now() - started) };
       if ((res.status === 401 || res.status === 407) && tokenUsed !== undefined) this.#dropToken(connection.connectionArn, tokenUsed);
@@ -586,6 +599,7 @@ function secretValues(connection: ConnectionSecrets): string[] {
     out.push(...secretParameterValues(p.OAuthParameters.OAuthHttpParameters));
   }
   out.push(...secretParameterValues(p.InvocationHttpParameters));
+  out.push(...connection.signingSecrets);
   return out;
 }
 
