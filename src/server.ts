@@ -8,6 +8,7 @@ import { eventBridgeService } from './api/eventbridge.js';
 import { signingOperations } from './api/signing.js';
 import { sqsService } from './api/sqs.js';
 import { switchyardService } from './api/switchyard.js';
+import { traceOperations } from './api/trace.js';
 import type { Services } from './api/services.js';
 import { ConfigError } from './config/options.js';
 import type { Options } from './config/options.js';
@@ -122,6 +123,7 @@ export async function startServer(options: Options, log: Log = jsonLog, hooks: S
   // Switchyard API operations defined outside src/api/switchyard.ts (one entry per module).
   const switchyardFamilies: Record<string, Handler>[] = [];
   switchyardFamilies.push(signingOperations({ store, vault, now: services.now }));
+  switchyardFamilies.push(traceOperations({ store }));
   const sqs = sqsService({ engine, now: services.now, baseUrl: (ctx) => `http://${ctx.host ?? listening}` });
   const server: Server = createEdge({
     services: [eventBridgeService(services), sqs, switchyardService({ store, now: services.now, redriven: () => dispatcher.poke() }, ...switchyardFamilies)],

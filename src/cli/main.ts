@@ -8,6 +8,7 @@ import { testEventPattern } from '../pattern/index.js';
 import { dlq } from './dlq.js';
 import { serve } from './serve.js';
 import { signing } from './signing.js';
+import { trace } from './trace.js';
 
 const USAGE = `Usage: switchyard <command> [options]
 
@@ -15,6 +16,7 @@ Commands:
   serve [options]                       run the server (serve --help lists the options)
   dlq list|count|redrive [options]      dropped deliveries of a running server (dlq --help)
   signing set|clear|show|generate      signing secrets of a connection's deliveries (signing --help)
+  trace <event-id> [--endpoint URL]     an event's rules, targets, attempts and outcome (JSON)
   test-pattern <event.json> <pattern.json>
                                         print true or false, as TestEventPattern would
   help                                  show this text
@@ -31,6 +33,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return dlq(rest);
     case 'signing':
       return signing(rest);
+    case 'trace':
+      return trace(rest);
     case undefined:
     case 'help':
     case '--help':

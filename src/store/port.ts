@@ -30,6 +30,28 @@ import type {
 } from '../domain/model.js';
 import type { MoveTask, NewMessage, Queue, Receipt, SendOutcome, StoredMessage } from '../queues/model.js';
 
+/**
+ * Everything kept about one event's deliveries, for its trace (docs/event-trace.md): the event,
+ * and each delivery it was owed (one per matched rule and target; a rule without targets owes
+ * none) with its state and every attempt, by rule ARN, then target id.
+ */
+export interface EventTrace {
+  readonly event: StoredEvent;
+  readonly deliveries: readonly TracedDelivery[];
+}
+
+/** One owed delivery as traced: where it stands, and its attempts by number. */
+export interface TracedDelivery extends OwedDelivery {
+  /** 'pending' covers both a delivery never attempted and one waiting for a retry (`dueAt`). */
+  readonly state: 'pending' | 'delivered' | 'dropped' | 'dead-lettered';
+  /** While pending after a failure or a redrive: when the next attempt is due. */
+  readonly dueAt?: number;
+  readonly lastError?: string;
+  /** When it was last redriven after being dropped. */
+  readonly redrivenAt?: number;
+  readonly attempts: readonly (DeliveryAttempt & { readonly number: number })[];
+}
+
 /** An attempt to record, with the delivery it was for and where that delivery goes next. */
 export interface AttemptRecord {
   readonly delivery: PendingDelivery;
@@ -131,6 +153,11 @@ export interface Store {
   deliveryState(eventId: string, ruleArn: string, targetId: string): Promise<{ state: string; attempts: number; lastError?: string } | undefined>;
   /** A delivery's attempts, in order. */
   attemptsOf(eventId: string, ruleArn: string, targetId: string): Promise<DeliveryAttempt[]>;
+  /**
+   * The trace of an event of the scope (the account and region of its bus): the event and every
+   * delivery it is owed, with their attempts; undefined when no such event exists in the scope.
+   */
+  eventTrace(scope: Scope, eventId: string): Promise<EventTrace | undefined>;
 
   // Dropped deliveries (docs/dropped-deliveries.md) ------------------------------------------
   // The scope is that of the event's bus (the account and region it was put in). A filter's

@@ -21,7 +21,7 @@ import { after, describe, it } from 'node:test';
 import { busArn, ruleArn } from '../../src/domain/arn.js';
 import { apiDestinationArn, connectionArn } from '../../src/domain/connections.js';
 import type { ApiDestination, Connection } from '../../src/domain/connections.js';
-import type { AcceptedEvent, EventBus, OwedDelivery, PendingDelivery, Rule, Scope, StoredEvent, Target } from '../../src/domain/model.js';
+import type { AcceptedEvent, DeliveryAttempt, EventBus, OwedDelivery, PendingDelivery, Rule, Scope, StoredEvent, Target } from '../../src/domain/model.js';
 import type { Page, Store } from '../../src/store/port.js';
 
 /**
@@ -724,6 +724,85 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>, ca
         assert.equal(await s.countDroppedDeliveries(B, {}), 1, 'another scope untouched');
         assert.equal(await s.redriveDropped(A, {}, now + 2), 0);
         assert.equal((await s.dueDeliveries(now + 2, 10)).length, 5);
+      });
+    });
+
+    describe('event trace', () => {
+      const R1 = ruleArn(A, 'default', 'r1');
+      const R2 = ruleArn(A, 'default', 'r2');
+      const attempt = (ms: number, outcome: 'delivered' | 'failed', status: number, error?: string): DeliveryAttempt => ({
+        startedAt: ms,
+        latencyMs: 4,
+        outcome,
+        status,
+        ...(error === undefined ? {} : { error }),
+      });
+      const failed503 = attempt(T0, 'failed', 503, 'ERROR_FROM_TARGET: 503');
+      const failed400 = attempt(T0 + 1, 'failed', 400, 'ERROR_FROM_TARGET: 400');
+      const failed404 = attempt(T0 + 2, 'failed', 404, 'ERROR_FROM_TARGET: 404');
+      const delivered200 = attempt(T0 + 1_000, 'delivered', 200);
+
+      check('eventTrace gives the event and each owed delivery, by rule ARN then target id, with its state and attempts by number', async (s) => {
+        const e1 = event('e1', A, { traceHeader: 'Root=1' });
+        // Appended out of order: the trace orders them.
+        await s.appendEvents([
+          accepted(e1, owed('e1', R2, 't2'), owed('e1', R2, 't1'), owed('e1', R1, 't2'), owed('e1', R1, 't1')),
+          accepted(event('e2')),
+          accepted(event('e3', C), owed('e3', ruleArn(C, 'default', 'r1'), 't1')),
+        ]);
+        const fresh = await s.pendingDeliveries(['queue'], undefined, 10);
+        const of = (ruleArnOf: string, targetId: string): PendingDelivery => {
+          const d = fresh.find((x) => x.eventId === 'e1' && x.ruleArn === ruleArnOf && x.targetId === targetId);
+          assert.ok(d !== undefined);
+          return d;
+        };
+        await s.recordAttempts([
+          { delivery: of(R1, 't1'), attempt: failed503, next: { state: 'waiting', dueAt: T0 + 1_000 } },
+          { delivery: of(R2, 't1'), attempt: failed400, next: { state: 'dead-lettered', error: 'ERROR_FROM_TARGET: answered 400' } },
+          { delivery: of(R2, 't2'), attempt: failed404, next: { state: 'dropped', error: 'ERROR_FROM_TARGET: answered 404' } },
+        ]);
+        const base = (ruleArnOf: string, targetId: string) => ({ ...owed('e1', ruleArnOf, targetId) });
+        assert.deepEqual(await s.eventTrace(A, 'e1'), {
+          event: e1,
+          deliveries: [
+            { ...base(R1, 't1'), state: 'pending', dueAt: T0 + 1_000, lastError: 'ERROR_FROM_TARGET: 503', attempts: [{ number: 1, ...failed503 }] },
+            { ...base(R1, 't2'), state: 'pending', attempts: [] },
+            { ...base(R2, 't1'), state: 'dead-lettered', lastError: 'ERROR_FROM_TARGET: answered 400', attempts: [{ number: 1, ...failed400 }] },
+            { ...base(R2, 't2'), state: 'dropped', lastError: 'ERROR_FROM_TARGET: answered 404', attempts: [{ number: 1, ...failed404 }] },
+          ],
+        });
+
+        // The retry is delivered; the dropped delivery is redriven (pending, due now, redriven).
+        const [due] = await s.dueDeliveries(T0 + 1_000, 10);
+        assert.ok(due !== undefined);
+        await s.recordAttempts([{ delivery: due, attempt: delivered200, next: { state: 'delivered' } }]);
+        assert.deepEqual(await s.redriveDeliveries(A, [{ eventId: 'e1', ruleArn: R2, targetId: 't2' }], T0 + 5_000), ['redriven']);
+        const after = await s.eventTrace(A, 'e1');
+        assert.deepEqual(after?.deliveries[0], {
+          ...base(R1, 't1'),
+          state: 'delivered',
+          attempts: [{ number: 1, ...failed503 }, { number: 2, ...delivered200 }],
+        });
+        assert.deepEqual(after?.deliveries[3], {
+          ...base(R2, 't2'),
+          state: 'pending',
+          dueAt: T0 + 5_000,
+          lastError: 'ERROR_FROM_TARGET: answered 404',
+          redrivenAt: T0 + 5_000,
+          attempts: [{ number: 1, ...failed404 }],
+        });
+
+        assert.deepEqual(await s.eventTrace(A, 'e2'), { event: event('e2'), deliveries: [] }, 'an event owed to no target');
+        assert.equal(await s.eventTrace(A, 'nope'), undefined);
+        assert.equal(await s.eventTrace(B, 'e1'), undefined, "another region's view: not found");
+        assert.equal(await s.eventTrace(C, 'e1'), undefined, "another account's view: not found");
+        assert.equal((await s.eventTrace(C, 'e3'))?.deliveries.length, 1, 'each scope sees its own');
+      });
+
+      check('eventTrace shows the buses a forwarded event came through', async (s) => {
+        const f = event('f1', A, { eventBusName: 'orders', via: [busArn(A, 'default')] });
+        await s.appendEvents([accepted(f)]);
+        assert.deepEqual((await s.eventTrace(A, 'f1'))?.event, f);
       });
     });
 

@@ -29,7 +29,7 @@ import type {
   TargetKind,
 } from '../../domain/model.js';
 import type { NewMessage, Queue, SendOutcome } from '../../queues/model.js';
-import type { AttemptRecord, Page, QueueStore, Store } from '../port.js';
+import type { AttemptRecord, EventTrace, Page, QueueStore, Store, TracedDelivery } from '../port.js';
 import { configureConnection } from './connection.js';
 import { encodeBatch } from './writer-protocol.js';
 import type { AttemptRow, AttemptsRequest, WriteReply, WriteRequest } from './writer-protocol.js';
@@ -303,6 +303,19 @@ export class SqliteStore implements Store {
          FROM attempts a JOIN events e ON e.rowid = a.event JOIN destinations d ON d.id = a.destination
          WHERE e.id = ? AND d.rule_arn = ? AND d.target_id = ? ORDER BY a.number`,
       ),
+      /** id, account, region: an event of a scope, with its rowid (the trace's first read) */
+      traceEvent: p('SELECT rowid AS event, * FROM events WHERE id = ? AND account = ? AND region = ?'),
+      /**
+       * event (rowid): its owed deliveries with their attempts, one row per attempt (attempt
+       * columns NULL for a delivery not yet attempted), by rule ARN, target id, attempt number
+       */
+      traceDeliveries: p(
+        `SELECT o.destination, o.state, o.due_at, o.last_error, o.redriven_at, d.rule_arn, d.target_id, d.target_arn,
+                a.number, a.started_at, a.latency_ms, a.outcome, a.status, a.error
+         FROM owed o JOIN destinations d ON d.id = o.destination
+         LEFT JOIN attempts a ON a.event = o.event AND a.destination = o.destination
+         WHERE o.event = ? ORDER BY d.rule_arn, d.target_id, o.destination, a.number`,
+      ),
       /** @account, @region, @rule, @target (DROPPED_WHERE), @afterEvent, @afterDestination, @limit */
       listDropped: p(
         `SELECT o.event, o.destination, o.attempts, o.last_error, e.id, d.rule_arn, d.target_id, d.target_arn, a.started_at AS dropped_at
@@ -476,18 +489,47 @@ export class SqliteStore implements Store {
 
   async getEvent(id: string): Promise<StoredEvent | undefined> {
     const r = this.sql.getEvent.get(id) as Row | undefined;
-    if (r === undefined) return undefined;
-    const event: StoredEvent = {
-      id: r.id as string,
-      account: r.account as string,
-      region: r.region as string,
-      eventBusName: r.bus as string,
-      ingestedAt: r.ingested_at as number,
-      envelope: r.envelope as string,
-      ...(r.trace_header === null ? {} : { traceHeader: r.trace_header as string }),
-      ...(r.via === null ? {} : { via: JSON.parse(r.via as string) as string[] }),
-    };
-    return event;
+    return r === undefined ? undefined : storedEventOf(r);
+  }
+
+  /**
+   * Two reads: the event (in the scope), then its deliveries joined with their attempts in one
+   * statement, so the states and attempts shown are those of one moment. An event's owed rows
+   * are committed with it, so the first read never sees an event whose deliveries are missing.
+   */
+  async eventTrace(scope: Scope, eventId: string): Promise<EventTrace | undefined> {
+    const e = this.sql.traceEvent.get(eventId, scope.account, scope.region) as Row | undefined;
+    if (e === undefined) return undefined;
+    const deliveries: (TracedDelivery & { attempts: TracedDelivery['attempts'][number][] })[] = [];
+    let destination: unknown;
+    for (const r of this.sql.traceDeliveries.all(e.event) as Row[]) {
+      let d = deliveries[deliveries.length - 1];
+      if (d === undefined || r.destination !== destination) {
+        destination = r.destination;
+        d = {
+          eventId,
+          ruleArn: r.rule_arn as string,
+          targetId: r.target_id as string,
+          targetArn: r.target_arn as string,
+          state: STATES[r.state as number] ?? 'pending',
+          ...(r.state === 0 && r.due_at !== null ? { dueAt: r.due_at as number } : {}),
+          ...(r.last_error === null ? {} : { lastError: r.last_error as string }),
+          ...(r.redriven_at === null ? {} : { redrivenAt: r.redriven_at as number }),
+          attempts: [],
+        };
+        deliveries.push(d);
+      }
+      if (r.number === null) continue;
+      d.attempts.push({
+        number: r.number as number,
+        startedAt: r.started_at as number,
+        latencyMs: r.latency_ms as number,
+        outcome: r.outcome as DeliveryAttempt['outcome'],
+        ...(r.status === null ? {} : { status: r.status as number }),
+        ...(r.error === null ? {} : { error: r.error as string }),
+      });
+    }
+    return { event: storedEventOf(e), deliveries };
   }
 
   async deliveriesOf(eventId: string): Promise<OwedDelivery[]> {
@@ -649,6 +691,20 @@ export class SqliteStore implements Store {
   async deleteApiDestination(scope: Scope, name: string): Promise<void> {
     this.connections.deleteApiDestination(scope, name);
   }
+}
+
+/** An `events` row as the domain's StoredEvent. */
+function storedEventOf(r: Row): StoredEvent {
+  return {
+    id: r.id as string,
+    account: r.account as string,
+    region: r.region as string,
+    eventBusName: r.bus as string,
+    ingestedAt: r.ingested_at as number,
+    envelope: r.envelope as string,
+    ...(r.trace_header === null ? {} : { traceHeader: r.trace_header as string }),
+    ...(r.via === null ? {} : { via: JSON.parse(r.via as string) as string[] }),
+  };
 }
 
 function doc<T>(row: unknown): T | undefined {
