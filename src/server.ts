@@ -8,6 +8,7 @@ import { eventBridgeService } from './api/eventbridge.js';
 import { signingOperations } from './api/signing.js';
 import { sqsService } from './api/sqs.js';
 import { switchyardService } from './api/switchyard.js';
+import { targetOptionsOperations } from './api/target-options.js';
 import { traceOperations } from './api/trace.js';
 import type { Services } from './api/services.js';
 import { ConfigError } from './config/options.js';
@@ -116,7 +117,15 @@ export async function startServer(options: Options, log: Log = jsonLog, hooks: S
       bus: new BusAdapter({ store, router, now: services.now, newId: services.newId, committed: (batch) => dispatcher.committed(batch) }),
     },
     ...(hooks.random === undefined ? {} : { random: hooks.random }),
+    targetOptions,
+    breakerChanged: ({ ruleArn, targetId }, change) => {
+      store.breakers.record({ ruleArn, targetId, ...change }).catch((e: unknown) => log({ level: 'error', msg: 'breaker change not recorded', err: String(e) }));
+    },
   });
+  // Breakers live in memory: one left OPEN or HALF_OPEN by the last run starts CLOSED; say so.
+  for (const left of await store.breakers.leftOpen()) {
+    await store.breakers.record({ ...left, at: services.now(), from: left.to, to: 'CLOSED', reason: 'the server restarted' });
+  }
   dispatcher.poke();
   let ready = false;
   let listening = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
@@ -124,6 +133,9 @@ export async function startServer(options: Options, log: Log = jsonLog, hooks: S
   const switchyardFamilies: Record<string, Handler>[] = [];
   switchyardFamilies.push(signingOperations({ store, vault, now: services.now }));
   switchyardFamilies.push(traceOperations({ store }));
+  switchyardFamilies.push(
+    targetOptionsOperations({ services, breakerState: (ruleArn, targetId) => dispatcher.laneFor(ruleArn, targetId)?.breaker?.state }),
+  );
   const sqs = sqsService({ engine, now: services.now, baseUrl: (ctx) => `http://${ctx.host ?? listening}` });
   const server: Server = createEdge({
     services: [eventBridgeService(services), sqs, switchyardService({ store, now: services.now, redriven: () => dispatcher.poke() }, ...switchyardFamilies)],

@@ -274,7 +274,9 @@ describe('API destinations: attempts, retries, dead-lettering', () => {
     );
     await refused(
       events.send(tag('switchyard:target:sink:speed', '1')),
-      "Tag switchyard:target:sink:speed: unknown option 'speed'; the options are timeout-seconds.",
+      "Tag switchyard:target:sink:speed: unknown option 'speed'; the options are timeout-seconds, rate-limit-per-second, rate-limit-burst, " +
+        'max-concurrency, circuit-breaker-failure-percent, circuit-breaker-minimum-attempts, circuit-breaker-window-seconds, ' +
+        'circuit-breaker-cooldown-seconds, order-by.',
     );
     await refused(
       events.send(tag('switchyard:timeout-seconds', '1')),

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { SwitchyardError } from '../domain/errors.js';
 import { testEventPattern } from '../pattern/index.js';
 import { dlq } from './dlq.js';
+import { targetOptions } from './target-options.js';
 import { serve } from './serve.js';
 import { signing } from './signing.js';
 import { trace } from './trace.js';
@@ -15,6 +16,8 @@ const USAGE = `Usage: switchyard <command> [options]
 Commands:
   serve [options]                       run the server (serve --help lists the options)
   dlq list|count|redrive [options]      dropped deliveries of a running server (dlq --help)
+  target-options get|set|clear [options]
+                                        a rule target's Switchyard options (target-options --help)
   signing set|clear|show|generate      signing secrets of a connection's deliveries (signing --help)
   trace <event-id> [--endpoint URL]     an event's rules, targets, attempts and outcome (JSON)
   test-pattern <event.json> <pattern.json>
@@ -33,6 +36,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return dlq(rest);
     case 'signing':
       return signing(rest);
+    case 'target-options':
+      return targetOptions(rest);
     case 'trace':
       return trace(rest);
     case undefined:

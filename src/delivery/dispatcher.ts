@@ -14,15 +14,18 @@
  *
  * A drain is started at start-up, after a commit that owes a kind it delivers, and when the next
  * waiting delivery falls due (one timer). Wake-ups are only hints: what is delivered is decided
- * by what the store answers. Kinds without an adapter yet (event buses, other AWS services) are
- * left pending, untouched.
+ * by what the store answers. Kinds without an adapter (other AWS services) are left pending,
+ * untouched.
  *
- * Lanes. A drain only reads: it hands each delivery to the lane of its target (by target ARN),
- * and each lane runs up to PER_TARGET attempts at once, in the order handed, so a slow or dead
- * target holds up nothing but itself. At most IN_MEMORY deliveries are held in lanes; a drain
- * stops reading at that bound and the lanes poke for another when they have room. A delivery
- * held in a lane is not handed again by a later drain (its key is remembered until its attempt
- * is recorded).
+ * Lanes (lanes.ts). A drain only reads: it hands each delivery to the lane of its rule target,
+ * and each lane runs up to PER_TARGET attempts at once (the target's max-concurrency option), in
+ * the order handed, under its rate limit, circuit breaker and ordering options
+ * (target-options.ts), so a slow or dead target holds up nothing but itself. At most IN_MEMORY
+ * deliveries are held in lanes (not counting those parked behind an ordered group's head); a
+ * drain stops reading at that bound and the lanes poke for another when they have room. A
+ * delivery held in a lane is not handed again by a later drain (its key is remembered until its
+ * attempt is recorded). Before its attempt, a delivery older than its MaximumEventAgeInSeconds
+ * (it waited on a rate limit, a breaker, or a stopped server) is given up without one.
  *
  *   store --drain (fresh in acceptance order, then due retries)--> lane per target --attempt-->
  *         adapter --> record (delivered / waiting / dead-lettered / dropped)
@@ -32,6 +35,11 @@
  * delivery's record are one transaction, so a queue gets each event once.
  */
 import type { AcceptedEvent, DeliveryAttempt, PendingDelivery, Target, TargetKind } from '../domain/model.js';
+import type { BreakerChange } from './circuit-breaker.js';
+import { Lane } from './lanes.js';
+import type { AttemptEnd } from './lanes.js';
+import { orderGroupOf } from './target-options.js';
+import type { TargetOptionsRegistry } from './target-options.js';
 import type { QueueEngine } from '../queues/engine.js';
 import { DEDUPLICATION_WINDOW_MS } from '../queues/engine.js';
 import type { MessageAttribute } from '../queues/model.js';
@@ -43,17 +51,16 @@ import type { AttemptResult, TargetAdapter } from './adapter.js';
 import { classifyFailure, nextAttemptAt, resolveRetryPolicy } from './retry.js';
 import type { DeadLetterErrorCode, ExhaustedRetryCondition, RetryPolicyInput } from './retry.js';
 
-/** An attempt that is over, and its record (a promise: wrapped, since promises do not nest). */
-interface Pending {
-  readonly recorded: Promise<void>;
-}
-
-const SETTLED: Pending = { recorded: Promise.resolve() };
+const RECORDED: Promise<void> = Promise.resolve();
+/** No attempt was made (no adapter; the attempt threw). */
+const NONE: AttemptEnd = { recorded: RECORDED, outcome: 'none', retryableFailure: false };
 
 /** Deliveries read per store call. */
 const PAGE = 256;
-/** Attempts at once to one target (a target ARN). */
+/** Attempts at once to one rule target, unless its max-concurrency option says otherwise. */
 const PER_TARGET = 32;
+/** Waiting deliveries read at start-up to find the heads of ordered groups. */
+const MAX_WAITING_HEADS = 100_000;
 /** Deliveries held in lanes at once, read but not yet attempted or recorded. */
 const IN_MEMORY = 2048;
 export interface DispatcherOptions {
@@ -66,6 +73,10 @@ export interface DispatcherOptions {
   readonly log: (line: Record<string, unknown>) => void;
   /** Adapters by target kind (adapters.ts); kinds without one are left pending. */
   readonly adapters: Partial<Record<TargetKind, TargetAdapter>>;
+  /** Switchyard's options of each rule target (speed, breaker, ordering). */
+  readonly targetOptions: TargetOptionsRegistry;
+  /** A target's circuit breaker changed state (to be recorded and shown). */
+  readonly breakerChanged?: (target: { ruleArn: string; targetId: string; targetArn: string }, change: BreakerChange) => void;
 }
 
 export class Dispatcher {
@@ -79,8 +90,10 @@ export class Dispatcher {
   private closed = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private timerAt = Number.POSITIVE_INFINITY;
-  /** Lanes by target ARN. */
+  /** Lanes by rule target (laneKey). */
   private readonly lanes = new Map<string, Lane>();
+  /** The heads of ordered groups waiting in the store have been registered (once, at start). */
+  private headsRegistered = false;
   /** Keys of the deliveries held in lanes (queued or being attempted). */
   private readonly held = new Set<string>();
   /** Resolvers waiting for every lane to be empty (settle). */
@@ -125,10 +138,28 @@ export class Dispatcher {
    */
   async settle(): Promise<void> {
     do {
+      for (const lane of this.lanes.values()) lane.pump();
       this.poke();
       while (this.draining !== null) await this.draining;
-      if (this.held.size > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-    } while (this.draining !== null || this.held.size > 0);
+      if (this.inFlight() > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    } while (this.draining !== null || this.inFlight() > 0);
+  }
+
+  /**
+   * Attempts under way or being recorded. Held deliveries that are not in flight wait on a gate
+   * (a rate limit, an open breaker, an ordered group's head) for the clock or another attempt.
+   */
+  private inFlight(): number {
+    let n = 0;
+    for (const lane of this.lanes.values()) n += lane.inFlight;
+    return n;
+  }
+
+  /** Held deliveries that count against IN_MEMORY (parked ones do not). */
+  private holding(): number {
+    let parked = 0;
+    for (const lane of this.lanes.values()) parked += lane.parked;
+    return this.held.size - parked;
   }
 
   /** Stop reading; let the attempts under way end (queued ones stay pending in the store). */
@@ -140,9 +171,15 @@ export class Dispatcher {
   }
 
   private async drain(): Promise<void> {
+    if (!this.headsRegistered) {
+      this.headsRegistered = true;
+      if (this.o.targetOptions.anyOrdered()) {
+        for (const d of await this.o.store.dueDeliveries(Number.MAX_SAFE_INTEGER, MAX_WAITING_HEADS)) this.laneOf(d).registerHead(d);
+      }
+    }
     for (;;) {
-      if (this.held.size >= IN_MEMORY) return;
-      const limit = Math.min(PAGE, IN_MEMORY - this.held.size);
+      if (this.holding() >= IN_MEMORY) return;
+      const limit = Math.min(PAGE, IN_MEMORY - this.holding());
       const fresh = await this.o.store.pendingDeliveries(this.kinds, this.cursor, limit);
       for (const d of fresh) {
         if (this.closed) return;
@@ -152,7 +189,7 @@ export class Dispatcher {
       if (fresh.length < limit) break;
     }
     for (;;) {
-      if (this.held.size >= IN_MEMORY) return;
+      if (this.holding() >= IN_MEMORY) return;
       const due = (await this.o.store.dueDeliveries(this.o.now(), PAGE)).filter((d) => !this.held.has(d.key));
       if (this.closed) return;
       for (const d of due) this.hand(d);
@@ -163,22 +200,53 @@ export class Dispatcher {
 
   /** Give a delivery to its target's lane. */
   private hand(d: PendingDelivery): void {
-    let lane = this.lanes.get(d.targetArn);
-    if (lane === undefined) {
-      // A queue gets one delivery at a time: in acceptance order, which a FIFO queue keeps.
-      lane = new Lane(d.kind === 'queue' ? 1 : PER_TARGET, (x) => this.deliver(x), (x) => this.done(x));
-      this.lanes.set(d.targetArn, lane);
-    }
     this.held.add(d.key);
-    lane.push(d);
+    this.laneOf(d).push(d);
+  }
+
+  /**
+   * The lane of a delivery's rule target, made on first use and kept (it holds the target's
+   * breaker, rate-limit tokens and ordered groups; there is one per rule target).
+   */
+  private laneOf(d: PendingDelivery): Lane {
+    const key = `${d.ruleArn} ${d.targetId} ${d.targetArn}`;
+    let lane = this.lanes.get(key);
+    if (lane === undefined) {
+      const { ruleArn, targetId, targetArn } = d;
+      const options = () => this.o.targetOptions.get(ruleArn, targetId);
+      lane = new Lane({
+        options,
+        // A queue gets one delivery at a time: in acceptance order, which a FIFO queue keeps.
+        defaultConcurrency: d.kind === 'queue' ? 1 : PER_TARGET,
+        now: this.o.now,
+        run: (x) => this.deliver(x),
+        finished: (x) => this.done(x),
+        groupOf: (x) => {
+          const orderBy = options().orderBy;
+          if (orderBy === undefined) return '';
+          const sqs = this.o.router.targetOf(ruleArn, targetId)?.SqsParameters as { MessageGroupId?: string } | undefined;
+          return orderGroupOf(orderBy, x.envelope, sqs?.MessageGroupId);
+        },
+        breakerChanged: (change) => {
+          this.o.log({ level: 'warn', msg: 'circuit breaker', rule: ruleArn, target: targetId, from: change.from, to: change.to, reason: change.reason });
+          this.o.breakerChanged?.({ ruleArn, targetId, targetArn }, change);
+        },
+      });
+      this.lanes.set(key, lane);
+    }
+    return lane;
+  }
+
+  /** The lane of a rule target, if one was made (its breaker's state, for the API). */
+  laneFor(ruleArn: string, targetId: string): Lane | undefined {
+    for (const [key, lane] of this.lanes) if (key.startsWith(`${ruleArn} ${targetId} `)) return lane;
+    return undefined;
   }
 
   /** A delivery's attempt is recorded (or failed to be): it may be handed again by a later drain. */
   private done(d: PendingDelivery): void {
     this.held.delete(d.key);
-    const lane = this.lanes.get(d.targetArn);
-    if (lane !== undefined && lane.empty) this.lanes.delete(d.targetArn);
-    if (this.held.size === 0) {
+    if (this.inFlight() === 0) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       for (const w of waiters) w();
@@ -186,7 +254,7 @@ export class Dispatcher {
       this.poke();
     }
     // Room again after the bound was reached: read on.
-    if (this.held.size === IN_MEMORY - 1) this.poke();
+    if (this.holding() === IN_MEMORY - 1) this.poke();
   }
 
   /**
@@ -210,46 +278,56 @@ export class Dispatcher {
    * Make one attempt; resolves when the attempt is over, with a promise for its record (the
    * lane's slot is free once the target has answered; the delivery stays held until recorded).
    */
-  private async deliver(d: PendingDelivery): Promise<Pending> {
+  private async deliver(d: PendingDelivery): Promise<AttemptEnd> {
     const failed = (e: unknown): void =>
       this.o.log({ level: 'error', msg: 'delivery attempt failed', eventId: d.eventId, target: d.targetArn, err: String((e as Error)?.stack ?? e) });
     try {
-      const { recorded } = await this.attempt(d);
-      return { recorded: recorded.catch(failed) };
+      const end = await this.attempt(d);
+      return { ...end, recorded: end.recorded.catch(failed) };
     } catch (e) {
       failed(e);
-      return SETTLED;
+      return NONE;
     }
   }
 
-  /** The attempt, then a promise for its record (already settled when recorded with its effect). */
-  private async attempt(d: PendingDelivery): Promise<Pending> {
-    const settled = SETTLED;
+  /** The attempt, then how it ended and a promise for its record (settled when recorded with its effect). */
+  private async attempt(d: PendingDelivery): Promise<AttemptEnd> {
     const adapter = this.adapters[d.kind];
-    if (adapter === undefined) return settled;
+    if (adapter === undefined) return NONE;
     const current = this.o.router.targetOf(d.ruleArn, d.targetId);
     const target = current !== undefined && current.Arn === d.targetArn ? current : undefined;
+    const policy = resolveRetryPolicy(target?.RetryPolicy as RetryPolicyInput | undefined);
+    // A redriven delivery gets a new retry window: attempts and event age count from the redrive.
+    const from = d.redriven?.at ?? d.ingestedAt;
+    const made = d.attempts - (d.redriven?.attempts ?? 0);
     const startedAt = this.o.now();
+    if (startedAt - from > policy.MaximumEventAgeInSeconds * 1000) {
+      // It waited its turn (a rate limit, an open breaker, a stopped server) past its maximum age.
+      const error = `The event was older than MaximumEventAgeInSeconds (${policy.MaximumEventAgeInSeconds}) before its attempt could be made.`;
+      const attempt: DeliveryAttempt = { startedAt, latencyMs: 0, outcome: 'failed', error: `THROTTLING: ${error}` };
+      await this.giveUp(d, target, attempt, 'THROTTLING', error, 'MaximumEventAgeInSeconds', made);
+      return { recorded: RECORDED, outcome: 'ended', retryableFailure: false };
+    }
     const result = await adapter.attempt(d, target, startedAt);
-    if (result === 'recorded') return settled;
-    if (result.ok) return { recorded: this.records.commit([{ delivery: d, attempt: attemptOf(startedAt, result), next: { state: 'delivered' } }]) };
+    if (result === 'recorded') return { recorded: RECORDED, outcome: 'delivered', retryableFailure: false };
+    if (result.ok) {
+      const recorded = this.records.commit([{ delivery: d, attempt: attemptOf(startedAt, result), next: { state: 'delivered' } }]);
+      return { recorded, outcome: 'delivered', retryableFailure: false };
+    }
     const verdict = classifyFailure(result.failure);
     const attempt = attemptOf(startedAt, result, `${verdict.errorCode}: ${result.error}`);
-    // A redriven delivery gets a new retry window: attempts and event age count from the redrive.
-    const made = d.attempts - (d.redriven?.attempts ?? 0);
     if (!verdict.retryable) {
       await this.giveUp(d, target, attempt, verdict.errorCode, result.error, undefined, made);
-      return settled;
+      return { recorded: RECORDED, outcome: 'ended', retryableFailure: false };
     }
     const now = this.o.now();
-    const policy = resolveRetryPolicy(target?.RetryPolicy as RetryPolicyInput | undefined);
-    const from = d.redriven?.at ?? d.ingestedAt;
     const decision = nextAttemptAt(policy, made + 1, from, now, this.o.random ?? Math.random, result.retryAfterMs ?? undefined);
     if (!decision.retry) {
       await this.giveUp(d, target, attempt, verdict.errorCode, result.error, decision.exhausted, decision.retryAttempts);
-      return settled;
+      return { recorded: RECORDED, outcome: 'ended', retryableFailure: true };
     }
-    return { recorded: this.records.commit([{ delivery: d, attempt, next: { state: 'waiting', dueAt: decision.at } }]) };
+    const recorded = this.records.commit([{ delivery: d, attempt, next: { state: 'waiting', dueAt: decision.at } }]);
+    return { recorded, outcome: 'waiting', retryableFailure: true };
   }
 
   /** Dead-letter the event to the target's DeadLetterConfig queue, or keep it as dropped. */
@@ -293,66 +371,6 @@ export class Dispatcher {
     }
     this.o.log({ level: 'warn', msg: 'delivery dropped', eventId: d.eventId, rule: d.ruleArn, target: d.targetId, error });
     await this.records.commit([{ delivery: d, attempt, next: { state: 'dropped', error } }]);
-  }
-}
-
-/**
- * The deliveries of one target: attempted in the order handed, at most `limit` at once (a slot
- * frees when the target has answered, before the attempt's record is committed). An attempt that
- * throws (a store failure) is logged by the dispatcher and leaves the delivery pending in the
- * store, to be handed again after a restart.
- */
-class Lane {
-  private readonly limit: number;
-  /** Resolves when the attempt is over, with a promise for its record. */
-  private readonly run: (d: PendingDelivery) => Promise<Pending>;
-  private readonly finished: (d: PendingDelivery) => void;
-  private readonly queue: PendingDelivery[] = [];
-  private running = 0;
-  private stopped = false;
-  private readonly runningAttempts = new Set<Promise<void>>();
-
-  constructor(limit: number, run: (d: PendingDelivery) => Promise<Pending>, finished: (d: PendingDelivery) => void) {
-    this.limit = limit;
-    this.run = run;
-    this.finished = finished;
-  }
-
-  get empty(): boolean {
-    return this.queue.length === 0 && this.running === 0;
-  }
-
-  push(d: PendingDelivery): void {
-    this.queue.push(d);
-    this.pump();
-  }
-
-  private pump(): void {
-    while (!this.stopped && this.running < this.limit && this.queue.length > 0) {
-      const d = this.queue.shift() as PendingDelivery;
-      this.running++;
-      // The slot frees when the target has answered; `finished` waits for the record too.
-      const attempt = (async (): Promise<void> => {
-        let pending: Pending;
-        try {
-          pending = await this.run(d);
-        } finally {
-          this.running--;
-          this.pump();
-        }
-        await pending.recorded;
-      })().finally(() => {
-        this.runningAttempts.delete(attempt);
-        this.finished(d);
-      });
-      this.runningAttempts.add(attempt);
-    }
-  }
-
-  /** Start nothing more; resolve when the attempts under way have ended. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await Promise.allSettled([...this.runningAttempts]);
   }
 }
 

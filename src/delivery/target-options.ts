@@ -7,15 +7,32 @@
  *
  *   switchyard:target:<TargetId>:<option> = <value>
  *
- *   timeout-seconds   HTTP targets (API destinations): the deadline of one attempt, connecting,
- *                     the headers and the body, in seconds: 1 to 300, default 5 (EventBridge's
- *                     fixed timeout)
+ *   timeout-seconds        HTTP targets (API destinations): the deadline of one attempt,
+ *                          connecting, the headers and the body: 1 to 300 s, default 5
+ *                          (EventBridge's fixed timeout)
+ *   rate-limit-per-second  any target: at most this many attempts per second (0.01 to 100000),
+ *                          with rate-limit-burst (1 to 100000, default: the rate, at least 1)
+ *                          attempts at once after a quiet spell; excess waits in order
+ *   max-concurrency        any target: attempts under way at once (1 to 1000; default 32, and
+ *                          1 for built-in queues)
+ *   circuit-breaker-failure-percent    any target: the breaker opens when at least this
+ *                          percentage (1 to 100) of the attempts in the window failed (with
+ *                          a retryable failure) ...
+ *   circuit-breaker-minimum-attempts   ... out of at least this many (1 to 100000, default 10) ...
+ *   circuit-breaker-window-seconds     ... in the last this many seconds (1 to 86400, default 60);
+ *   circuit-breaker-cooldown-seconds   open, it holds deliveries this long (1 to 86400, default
+ *                          30), then lets one probe decide (circuit-breaker.ts)
+ *   order-by               any target: deliveries of one group one at a time, in acceptance
+ *                          order: a JSONPath into the event ($.detail.orderId), or
+ *                          MessageGroupId (the target's SqsParameters.MessageGroupId)
  *
  * This module parses and checks such tags (a bad one is refused when it is set, so a typo never
  * goes unnoticed) and keeps the options of every rule in memory for the dispatcher: the API
  * updates it whenever a rule's tags change (src/api/tags.ts, rules.ts).
  */
 import type { Tag } from '../domain/model.js';
+import { ALL, parsePath, selectPath } from '../transform/json-path.js';
+import type { Segment } from '../transform/json-path.js';
 
 export const OPTION_TAG_PREFIX = 'switchyard:';
 const TARGET_PREFIX = `${OPTION_TAG_PREFIX}target:`;
@@ -24,7 +41,19 @@ const TARGET_PREFIX = `${OPTION_TAG_PREFIX}target:`;
 export interface TargetOptions {
   /** timeout-seconds, in ms. */
   readonly timeoutMs?: number;
+  readonly ratePerSecond?: number;
+  readonly rateBurst?: number;
+  readonly maxConcurrency?: number;
+  /** circuit-breaker-failure-percent as a ratio (0, 1]; the breaker is on when it is set. */
+  readonly breakerFailureRatio?: number;
+  readonly breakerMinimumAttempts?: number;
+  readonly breakerWindowMs?: number;
+  readonly breakerCooldownMs?: number;
+  /** order-by: a JSONPath (parsed) or the target's MessageGroupId. */
+  readonly orderBy?: OrderBy;
 }
+
+export type OrderBy = { readonly path: string; readonly segments: readonly Segment[] } | 'MessageGroupId';
 
 const NONE: TargetOptions = Object.freeze({});
 
@@ -36,6 +65,14 @@ const TARGET_ID = /^[.\-_A-Za-z0-9]{1,64}$/;
 /** Each option: its tag name and how its value is read (throws TargetOptionError). */
 const OPTIONS: Record<string, (value: string, key: string) => TargetOptions> = {
   'timeout-seconds': (value, key) => ({ timeoutMs: 1_000 * integerIn(value, key, 1, 300) }),
+  'rate-limit-per-second': (value, key) => ({ ratePerSecond: numberIn(value, key, 0.01, 100_000) }),
+  'rate-limit-burst': (value, key) => ({ rateBurst: integerIn(value, key, 1, 100_000) }),
+  'max-concurrency': (value, key) => ({ maxConcurrency: integerIn(value, key, 1, 1_000) }),
+  'circuit-breaker-failure-percent': (value, key) => ({ breakerFailureRatio: integerIn(value, key, 1, 100) / 100 }),
+  'circuit-breaker-minimum-attempts': (value, key) => ({ breakerMinimumAttempts: integerIn(value, key, 1, 100_000) }),
+  'circuit-breaker-window-seconds': (value, key) => ({ breakerWindowMs: 1_000 * integerIn(value, key, 1, 86_400) }),
+  'circuit-breaker-cooldown-seconds': (value, key) => ({ breakerCooldownMs: 1_000 * integerIn(value, key, 1, 86_400) }),
+  'order-by': (value, key) => ({ orderBy: orderByOf(value, key) }),
 };
 
 function integerIn(value: string, key: string, min: number, max: number): number {
@@ -44,6 +81,33 @@ function integerIn(value: string, key: string, min: number, max: number): number
     throw new TargetOptionError(`Tag ${key}: the value '${value}' must be a whole number from ${min} to ${max}.`);
   }
   return n;
+}
+
+function numberIn(value: string, key: string, min: number, max: number): number {
+  const n = /^\d{1,6}(\.\d{1,6})?$/.test(value) ? Number(value) : Number.NaN;
+  if (!(n >= min && n <= max)) {
+    throw new TargetOptionError(`Tag ${key}: the value '${value}' must be a number from ${min} to ${max}.`);
+  }
+  return n;
+}
+
+function orderByOf(value: string, key: string): OrderBy {
+  if (value === 'MessageGroupId') return value;
+  const segments = value.startsWith('$') ? parsePath(value) : null;
+  if (segments === null || segments.includes(ALL)) {
+    throw new TargetOptionError(`Tag ${key}: the value '${value}' must be a JSONPath to one value ($.detail.orderId) or MessageGroupId.`);
+  }
+  return { path: value, segments };
+}
+
+/**
+ * The group of an event for an ordered target: the value at the order-by path as JSON text
+ * ("" when absent: those events form one group), or the target's MessageGroupId.
+ */
+export function orderGroupOf(orderBy: OrderBy, envelope: string, messageGroupId: string | undefined): string {
+  if (orderBy === 'MessageGroupId') return messageGroupId ?? '';
+  const value = selectPath(JSON.parse(envelope), orderBy.segments);
+  return value === undefined ? '' : JSON.stringify(value);
 }
 
 /** The target id and option a tag sets, or null for a tag outside the `switchyard:` scheme. */
@@ -101,6 +165,12 @@ export class TargetOptionsRegistry {
 
   get(ruleArn: string, targetId: string): TargetOptions {
     return this.byRule.get(ruleArn)?.get(targetId) ?? NONE;
+  }
+
+  /** Whether any target is ordered (order-by). */
+  anyOrdered(): boolean {
+    for (const targets of this.byRule.values()) for (const o of targets.values()) if (o.orderBy !== undefined) return true;
+    return false;
   }
 }
 

@@ -183,6 +183,8 @@ export interface Store {
 
   /** The queues and their messages. */
   readonly queues: QueueStore;
+  /** Circuit breakers' state changes (src/delivery/circuit-breaker.ts; docs/circuit-breaker.md). */
+  readonly breakers: BreakerLog;
 
   // Connections and API destinations (src/domain/connections.ts) ------------------------------
   // A connection's secrets arrive sealed (`sealedSecrets`, src/connections/secret-box.ts); the
@@ -286,4 +288,22 @@ export interface QueueStore {
   getMoveTask(handle: string): Promise<MoveTask | undefined>;
   /** A source queue's tasks, newest first. */
   listMoveTasks(scope: Scope, sourceArn: string): Promise<MoveTask[]>;
+}
+
+/** One state change of a rule target's circuit breaker. */
+export interface BreakerRecord {
+  readonly ruleArn: string;
+  readonly targetId: string;
+  readonly at: number;
+  readonly from: 'CLOSED' | 'OPEN' | 'HALF_OPEN';
+  readonly to: 'CLOSED' | 'OPEN' | 'HALF_OPEN';
+  readonly reason: string;
+}
+
+export interface BreakerLog {
+  record(change: BreakerRecord): Promise<void>;
+  /** A target's latest changes, newest first, at most `limit`. */
+  latest(ruleArn: string, targetId: string, limit: number): Promise<BreakerRecord[]>;
+  /** The last change of every target whose breaker was last left OPEN or HALF_OPEN. */
+  leftOpen(): Promise<BreakerRecord[]>;
 }

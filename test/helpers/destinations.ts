@@ -3,7 +3,7 @@
 // a rule on source `<name>`, and one target 'sink' on it.
 import assert from 'node:assert/strict';
 
-import { CreateApiDestinationCommand, CreateConnectionCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { CreateApiDestinationCommand, CreateConnectionCommand, DescribeConnectionCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import type { EventBridgeClient, Target } from '@aws-sdk/client-eventbridge';
 
 export interface SinkRoute {
@@ -30,7 +30,14 @@ export function sinkRouter(events: EventBridgeClient, sinkUrl: string, scope: { 
           AuthParameters: { BasicAuthParameters: { Username: 'u', Password: 'p' } },
         }),
       )
-      .then((c) => c.ConnectionArn as string));
+      .then(
+        (c) => c.ConnectionArn as string,
+        // Made by an earlier router on the same server (the server was restarted): use it.
+        async (e: Error) => {
+          if (e.name !== 'ResourceAlreadyExistsException') throw e;
+          return (await events.send(new DescribeConnectionCommand({ Name: 'sink' }))).ConnectionArn as string;
+        },
+      ));
   return {
     async route(name, settings = {}, rate) {
       const destination = await events.send(

@@ -224,4 +224,23 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE events ADD COLUMN via TEXT;
     `,
   },
+  {
+    version: 8,
+    name: 'circuit breakers: every state change of a target\'s breaker',
+    // One row per change (docs/circuit-breaker.md), kept for the API and the dashboard; a
+    // breaker's current state is its last row (a restart starts every breaker CLOSED again, and
+    // writes that change).
+    sql: `
+      CREATE TABLE breaker_changes (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        rule_arn TEXT NOT NULL,
+        target_id TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        from_state TEXT NOT NULL,
+        to_state TEXT NOT NULL,
+        reason TEXT NOT NULL
+      );
+      CREATE INDEX breaker_changes_by_target ON breaker_changes (rule_arn, target_id, id);
+    `,
+  },
 ];

@@ -29,11 +29,12 @@ import type {
   TargetKind,
 } from '../../domain/model.js';
 import type { NewMessage, Queue, SendOutcome } from '../../queues/model.js';
-import type { AttemptRecord, EventTrace, Page, QueueStore, Store, TracedDelivery } from '../port.js';
+import type { AttemptRecord, BreakerLog, EventTrace, Page, QueueStore, Store, TracedDelivery } from '../port.js';
 import { configureConnection } from './connection.js';
 import { encodeBatch } from './writer-protocol.js';
 import type { AttemptRow, AttemptsRequest, WriteReply, WriteRequest } from './writer-protocol.js';
 import { MIGRATIONS } from './migrations.js';
+import { SqliteBreakerLog } from './breaker-log.js';
 import { SqliteQueueStore } from './queue-store.js';
 import { SqliteConnectionStore } from './connection-store.js';
 import type { ApiDestination, Connection } from '../../domain/connections.js';
@@ -205,6 +206,7 @@ export class SqliteStore implements Store {
   private readonly destination = (d: OwedDelivery): number => this.destinationOf(d);
   private readonly sql;
   readonly queues: QueueStore;
+  readonly breakers: BreakerLog;
   private readonly queueStore: SqliteQueueStore;
   private readonly connections: SqliteConnectionStore;
 
@@ -212,6 +214,7 @@ export class SqliteStore implements Store {
     this.db = db;
     this.queueStore = new SqliteQueueStore(db);
     this.queues = this.queueStore;
+    this.breakers = new SqliteBreakerLog(db);
     this.connections = new SqliteConnectionStore(db);
     this.writer = writer;
     this.checkpointer = checkpointer;
