@@ -66,6 +66,21 @@ describe('speed control', () => {
     for (const id of ids.slice(-3)) assert.deepEqual(await state(id, ruleArn), { state: 'delivered', attempts: 1 });
   });
 
+  it("waiting does not outlive the event's maximum age: what is still waiting then is given up", async () => {
+    const { ruleArn } = await bench.route('aging', { RetryPolicy: { MaximumEventAgeInSeconds: 60 } });
+    await bench.tag(ruleArn, { 'rate-limit-per-second': '1' });
+    const ids = await bench.put('aging', Array.from({ length: 100 }, (_, n) => ({ n })));
+    for (let step = 0; step < 70; step++) await bench.advance(1_000);
+    const delivered = bench.at('aging').length;
+    // One a second from the start up to the 60-s deadline (both ends included), then nothing.
+    assert.ok(delivered >= 60 && delivered <= 62, `${delivered} attempted`);
+    const last = ids.at(-1) as string;
+    const s = await bench.server.store.deliveryState(last, ruleArn, 'sink');
+    assert.equal(s?.state, 'dropped');
+    assert.match(s?.lastError ?? '', /^THROTTLING: The event was older than MaximumEventAgeInSeconds \(60\) before its attempt could be made\.$/);
+    assert.equal(bench.at('aging').length, delivered, 'the given-up ones were never sent');
+  });
+
   it('a concurrency limit is never exceeded (and is used)', async () => {
     const { ruleArn } = await bench.route('narrow');
     await bench.tag(ruleArn, { 'max-concurrency': '3' });

@@ -227,6 +227,7 @@ export class Dispatcher {
           const sqs = this.o.router.targetOf(ruleArn, targetId)?.SqsParameters as { MessageGroupId?: string } | undefined;
           return orderGroupOf(orderBy, x.envelope, sqs?.MessageGroupId);
         },
+        expired: (x) => this.expired(x),
         breakerChanged: (change) => {
           this.o.log({ level: 'warn', msg: 'circuit breaker', rule: ruleArn, target: targetId, from: change.from, to: change.to, reason: change.reason });
           this.o.breakerChanged?.({ ruleArn, targetId, targetArn }, change);
@@ -290,23 +291,35 @@ export class Dispatcher {
     }
   }
 
+  /** The rule's target as it is now, if it still names the delivery's target ARN. */
+  private targetOf(d: PendingDelivery): Target | undefined {
+    const current = this.o.router.targetOf(d.ruleArn, d.targetId);
+    return current !== undefined && current.Arn === d.targetArn ? current : undefined;
+  }
+
+  /** Whether the delivery is past its MaximumEventAgeInSeconds (counted from a redrive, if any). */
+  private expired(d: PendingDelivery): boolean {
+    const policy = resolveRetryPolicy(this.targetOf(d)?.RetryPolicy as RetryPolicyInput | undefined);
+    return this.o.now() - (d.redriven?.at ?? d.ingestedAt) > policy.MaximumEventAgeInSeconds * 1000;
+  }
+
   /** The attempt, then how it ended and a promise for its record (settled when recorded with its effect). */
   private async attempt(d: PendingDelivery): Promise<AttemptEnd> {
     const adapter = this.adapters[d.kind];
     if (adapter === undefined) return NONE;
-    const current = this.o.router.targetOf(d.ruleArn, d.targetId);
-    const target = current !== undefined && current.Arn === d.targetArn ? current : undefined;
+    const target = this.targetOf(d);
     const policy = resolveRetryPolicy(target?.RetryPolicy as RetryPolicyInput | undefined);
     // A redriven delivery gets a new retry window: attempts and event age count from the redrive.
     const from = d.redriven?.at ?? d.ingestedAt;
     const made = d.attempts - (d.redriven?.attempts ?? 0);
     const startedAt = this.o.now();
-    if (startedAt - from > policy.MaximumEventAgeInSeconds * 1000) {
-      // It waited its turn (a rate limit, an open breaker, a stopped server) past its maximum age.
+    if (this.expired(d)) {
+      // It waited its turn (a rate limit, an open breaker, a stopped server) past its maximum age:
+      // given up without an attempt (for the lane, no attempt was made).
       const error = `The event was older than MaximumEventAgeInSeconds (${policy.MaximumEventAgeInSeconds}) before its attempt could be made.`;
       const attempt: DeliveryAttempt = { startedAt, latencyMs: 0, outcome: 'failed', error: `THROTTLING: ${error}` };
       await this.giveUp(d, target, attempt, 'THROTTLING', error, 'MaximumEventAgeInSeconds', made);
-      return { recorded: RECORDED, outcome: 'ended', retryableFailure: false };
+      return { recorded: RECORDED, outcome: 'none', retryableFailure: false };
     }
     const result = await adapter.attempt(d, target, startedAt);
     if (result === 'recorded') return { recorded: RECORDED, outcome: 'delivered', retryableFailure: false };

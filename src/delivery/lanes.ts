@@ -6,6 +6,7 @@
  *   handed --> [ordered: one per group, the rest parked behind it] --> ready (FIFO)
  *          --> gates: max-concurrency, circuit breaker (circuit-breaker.ts), rate limit
  *          --> attempt --> its end: delivered / waiting for a retry / ended / none
+ *   (a delivery past its maximum age skips the breaker and the rate limit: it is given up)
  *
  * Nothing here is dropped: a delivery that may not start yet waits, in order, and a gate that
  * closes until a time sets one timer to look again (on the dispatcher's clock, so tests that
@@ -48,6 +49,11 @@ export interface LaneHooks {
   readonly finished: (d: PendingDelivery) => void;
   /** The group of a delivery of an ordered target. */
   readonly groupOf: (d: PendingDelivery) => string;
+  /**
+   * Whether the delivery is past its maximum age: it is then handed to `run` at once, past the
+   * gates (it will be given up, not attempted: it must not wait for, or spend, a rate token).
+   */
+  readonly expired: (d: PendingDelivery) => boolean;
   readonly breakerChanged: (change: BreakerChange) => void;
 }
 
@@ -131,6 +137,10 @@ export class Lane {
     const options = this.h.options();
     const limit = options.maxConcurrency ?? this.h.defaultConcurrency;
     while (!this.stopped && this.running < limit && this.ready.length > 0) {
+      if (this.h.expired(this.ready[0] as PendingDelivery)) {
+        this.start(this.ready.shift() as PendingDelivery, {});
+        continue;
+      }
       const now = this.h.now();
       const wait = this.gate(now, options);
       if (wait !== undefined) {
