@@ -48,7 +48,7 @@ import { GroupCommit } from '../ingest/group-commit.js';
 import type { AttemptRecord, Store } from '../store/port.js';
 import { EVENTBRIDGE_SENDER } from './adapter.js';
 import type { AttemptResult, TargetAdapter } from './adapter.js';
-import { classifyFailure, nextAttemptAt, resolveRetryPolicy } from './retry.js';
+import { classifyFailure, nextAttemptAt, resolveRetryPolicy, RETRY_POLICY_LIMITS } from './retry.js';
 import type { DeadLetterErrorCode, ExhaustedRetryCondition, RetryPolicyInput } from './retry.js';
 
 const RECORDED: Promise<void> = Promise.resolve();
@@ -92,6 +92,8 @@ export class Dispatcher {
   private timerAt = Number.POSITIVE_INFINITY;
   /** Lanes by rule target (laneKey). */
   private readonly lanes = new Map<string, Lane>();
+  /** A drain stopped at the IN_MEMORY bound (the next delivery out reads on). */
+  private cutShort = false;
   /** The heads of ordered groups waiting in the store have been registered (once, at start). */
   private headsRegistered = false;
   /** Keys of the deliveries held in lanes (queued or being attempted). */
@@ -155,6 +157,13 @@ export class Dispatcher {
     return n;
   }
 
+  /** At the IN_MEMORY bound: a drain stops reading, and the next delivery out pokes for another. */
+  private full(): boolean {
+    if (this.holding() < IN_MEMORY) return false;
+    this.cutShort = true;
+    return true;
+  }
+
   /** Held deliveries that count against IN_MEMORY (parked ones do not). */
   private holding(): number {
     let parked = 0;
@@ -178,7 +187,7 @@ export class Dispatcher {
       }
     }
     for (;;) {
-      if (this.holding() >= IN_MEMORY) return;
+      if (this.full()) return;
       const limit = Math.min(PAGE, IN_MEMORY - this.holding());
       const fresh = await this.o.store.pendingDeliveries(this.kinds, this.cursor, limit);
       for (const d of fresh) {
@@ -189,7 +198,7 @@ export class Dispatcher {
       if (fresh.length < limit) break;
     }
     for (;;) {
-      if (this.holding() >= IN_MEMORY) return;
+      if (this.full()) return;
       const due = (await this.o.store.dueDeliveries(this.o.now(), PAGE)).filter((d) => !this.held.has(d.key));
       if (this.closed) return;
       for (const d of due) this.hand(d);
@@ -255,7 +264,10 @@ export class Dispatcher {
       this.poke();
     }
     // Room again after the bound was reached: read on.
-    if (this.holding() === IN_MEMORY - 1) this.poke();
+    if (this.cutShort && this.holding() < IN_MEMORY) {
+      this.cutShort = false;
+      this.poke();
+    }
   }
 
   /**
@@ -299,8 +311,11 @@ export class Dispatcher {
 
   /** Whether the delivery is past its MaximumEventAgeInSeconds (counted from a redrive, if any). */
   private expired(d: PendingDelivery): boolean {
+    const age = this.o.now() - (d.redriven?.at ?? d.ingestedAt);
+    // Younger than the least maximum age a policy can set: no need to look the policy up.
+    if (age <= RETRY_POLICY_LIMITS.MaximumEventAgeInSeconds.min * 1000) return false;
     const policy = resolveRetryPolicy(this.targetOf(d)?.RetryPolicy as RetryPolicyInput | undefined);
-    return this.o.now() - (d.redriven?.at ?? d.ingestedAt) > policy.MaximumEventAgeInSeconds * 1000;
+    return age > policy.MaximumEventAgeInSeconds * 1000;
   }
 
   /** The attempt, then how it ended and a promise for its record (settled when recorded with its effect). */
