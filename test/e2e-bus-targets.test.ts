@@ -170,6 +170,20 @@ describe('event buses as targets', () => {
     assert.deepEqual(store().prepare('SELECT account, bus FROM events WHERE id = ?').get(envelope.id), { account: B.account, bus: 'b-inbox' });
   });
 
+  it('PutTargets refuses Input, InputPath and InputTransformer on another account’s bus (PutTargets’ reference)', async () => {
+    await eb(A).send(new PutRuleCommand({ Name: 'to-b-shaped', EventPattern: '{"source":["shaped"]}' }));
+    for (const shaping of [{ Input: '{"a":1}' }, { InputPath: '$.detail' }, { InputTransformer: { InputTemplate: '"x"' } }]) {
+      await assert.rejects(
+        eb(A).send(new PutTargetsCommand({ Rule: 'to-b-shaped', Targets: [{ Id: 'b', Arn: busArn(B, 'b-inbox'), ...shaping }] })),
+        (e: Error) => {
+          assert.equal(e.name, 'ValidationException');
+          assert.equal(e.message, 'Parameter(s) Input, InputPath, InputTransformer not valid for target: b. They are not available when the target is an event bus of a different account.');
+          return true;
+        },
+      );
+    }
+  });
+
   it('a bus whose policy does not allow the sender refuses the event: not retried, dead-lettered with NO_PERMISSIONS', async () => {
     await eb(B).send(new CreateEventBusCommand({ Name: 'b-closed' }));
     await queue(B, 'b-closed-q');

@@ -28,6 +28,7 @@ export const MESSAGES = {
   inputNotJson: (id: string) => `JSON syntax error in input for target ${id}`,
   badInputPath: (id: string) => `InputPath for target ${id} is invalid.`,
   badPlaceholder: (id: string, name: string) => `InputTemplate for target ${id} contains invalid placeholder ${name}.`,
+  crossAccountBusInput: (id: string) => `Parameter(s) Input, InputPath, InputTransformer not valid for target: ${id}. They are not available when the target is an event bus of a different account.`,
   jsonOnlyPlaceholder: (id: string) =>
     `InputTemplate for target ${id} contains placeholder aws.events.event.json valid only for JSON template.`,
 };
@@ -62,7 +63,7 @@ const ROLE_INVOKED = new Set([
 ]);
 
 /** Problems the model cannot see, as AWS words them; null when the target is fine. */
-function checkTarget(t: Input): string | null {
+function checkTarget(t: Input, ruleAccount: string): string | null {
   const id = t.Id as string;
   const arn = parseArn(t.Arn as string);
   if (arn === null || arn.service === '' || arn.resource === '') return MESSAGES.badArn(t.Arn as string);
@@ -79,6 +80,11 @@ function checkTarget(t: Input): string | null {
   }
   const kinds = ['Input', 'InputPath', 'InputTransformer'].filter((k) => t[k] !== undefined);
   if (kinds.length > 1) return MESSAGES.oneInputKind(id);
+  // PutTargets' reference: "Input, InputPath, and InputTransformer are not available with
+  // PutTarget if the target is an event bus of a different AWS account."
+  if (kinds.length > 0 && arn.service === 'events' && arn.resource.startsWith('event-bus/') && arn.account !== ruleAccount) {
+    return MESSAGES.crossAccountBusInput(id);
+  }
   if (typeof t.Input === 'string') {
     try {
       JSON.parse(t.Input);
@@ -114,7 +120,7 @@ export function targetOperations(s: Services): Record<string, Handler> {
         seen.add(t.Id);
       }
       for (const t of targets) {
-        const problem = checkTarget(t as unknown as Input);
+        const problem = checkTarget(t as unknown as Input, rule.account);
         if (problem !== null) throw new SwitchyardError('ValidationException', problem);
       }
       const existing = new Set((await s.store.listTargets(rule.arn)).map((t) => t.Id));
