@@ -20,6 +20,7 @@ import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSCli
 import type { Message } from '@aws-sdk/client-sqs';
 import type Database from 'better-sqlite3';
 
+import { call } from '../src/cli/client.js';
 import { stopAndCheck } from './helpers/aws.js';
 import { openDatabase, startServer } from './helpers/server.js';
 import type { ServerProcess } from './helpers/server.js';
@@ -55,6 +56,9 @@ after(async () => {
   for (const c of [...events.values(), ...queues.values()]) c.destroy();
   await stopAndCheck(server);
 });
+
+/** The environment `call` signs a Switchyard API request with, as `who`. */
+const signedAs = (who: Who): NodeJS.ProcessEnv => ({ AWS_ACCESS_KEY_ID: who.accessKeyId, AWS_SECRET_ACCESS_KEY: who.secretAccessKey, AWS_REGION: REGION });
 
 const eb = (who: Who): EventBridgeClient => events.get(who) as EventBridgeClient;
 const sqs = (who: Who): SQSClient => queues.get(who) as SQSClient;
@@ -153,6 +157,17 @@ describe('event buses as targets', () => {
     });
     assert.deepEqual(delivery(id, 'bus'), { state: 1, attempts: 1 });
     assert.deepEqual(delivery(envelope.id as string, 'q'), { state: 1, attempts: 1 });
+
+    // The trace follows it from bus to bus, both ways (docs/event-trace.md).
+    const trace = (eventId: string) => call('Switchyard.GetEventTrace', { EventId: eventId }, { endpoint: server.url, env: signedAs(A) });
+    const original = await trace(id);
+    const target = (original.Rules as { RuleArn: string; Targets: { TargetId: string; ForwardedEventId?: string }[] }[])
+      .find((r) => r.RuleArn === ruleArn(A, 'default', 'to-orders'))?.Targets[0];
+    assert.equal(target?.ForwardedEventId, envelope.id);
+    const forwardedTrace = await trace(envelope.id as string);
+    assert.deepEqual(forwardedTrace.ForwardedFrom, { EventId: id, RuleArn: ruleArn(A, 'default', 'to-orders'), TargetId: 'bus' });
+    assert.deepEqual(forwardedTrace.Via, [busArn(A, 'default')]);
+    assert.equal(forwardedTrace.Outcome, 'DELIVERED');
   });
 
   it('forwards to another account’s bus whose policy allows the sender, keeping the sender’s account', async () => {

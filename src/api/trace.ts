@@ -4,7 +4,9 @@
  *
  *   GetEventTrace  {EventId}
  *                  -> {EventId, EventBusArn, Account, Region, IngestedAt (epoch s), Via?,
+ *                      ForwardedFrom?: {EventId, RuleArn, TargetId},
  *                      Outcome, Rules: [{RuleArn, Targets: [{TargetId, TargetArn, State,
+ *                      ForwardedEventId? (a bus target: the event it became on that bus),
  *                      Attempts: [{Number, StartedAt (epoch s), LatencyMs, Outcome, HttpStatus?,
  *                      Error?}], NextAttemptAt?, LastError?, RedrivenAt?}]}]}
  *
@@ -79,10 +81,12 @@ export function traceOutput(trace: EventTrace): Record<string, unknown> {
     states.push(state);
     let rule = rules[rules.length - 1];
     if (rule === undefined || rule.RuleArn !== d.ruleArn) rules.push((rule = { RuleArn: d.ruleArn, Targets: [] }));
+    const forwarded = trace.forwardedTo.find((f) => f.ruleArn === d.ruleArn && f.targetId === d.targetId);
     rule.Targets.push({
       TargetId: d.targetId,
       TargetArn: d.targetArn,
       State: state,
+      ...(forwarded === undefined ? {} : { ForwardedEventId: forwarded.eventId }),
       Attempts: d.attempts.map((a) => ({
         Number: a.number,
         StartedAt: seconds(a.startedAt),
@@ -103,6 +107,9 @@ export function traceOutput(trace: EventTrace): Record<string, unknown> {
     Region: event.region,
     IngestedAt: seconds(event.ingestedAt),
     ...(event.via === undefined ? {} : { Via: [...event.via] }),
+    ...(event.forwardedFrom === undefined
+      ? {}
+      : { ForwardedFrom: { EventId: event.forwardedFrom.eventId, RuleArn: event.forwardedFrom.ruleArn, TargetId: event.forwardedFrom.targetId } }),
     Outcome: eventOutcome(states),
     Rules: rules,
   };

@@ -76,6 +76,7 @@ export class BusAdapter implements TargetAdapter {
       envelope: withId(d.envelope, d.eventId, id),
       ingestedAt: now,
       via,
+      forwardedFrom: { eventId: d.eventId, ruleArn: d.ruleArn, targetId: d.targetId },
       ...(d.traceHeader === undefined ? {} : { traceHeader: d.traceHeader }),
     };
     const forwarded: AcceptedEvent = { event, deliveries };

@@ -69,6 +69,14 @@ export interface StoredEvent extends Scope {
    * ancestors were on, oldest first, not counting the bus it is on now. Absent for PutEvents'.
    */
   readonly via?: readonly string[];
+  /** For an event a bus target forwarded: the event it came from, and that delivery's rule and target. */
+  readonly forwardedFrom?: ForwardedFrom;
+}
+
+export interface ForwardedFrom {
+  readonly eventId: string;
+  readonly ruleArn: string;
+  readonly targetId: string;
 }
 
 /** A delivery owed to one target of one rule that the event matched when it was accepted. */

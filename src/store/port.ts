@@ -18,6 +18,7 @@ import type {
   DroppedDelivery,
   DroppedFilter,
   EventBus,
+  ForwardedFrom,
   OwedDelivery,
   PendingDelivery,
   RedriveOutcome,
@@ -38,6 +39,8 @@ import type { MoveTask, NewMessage, Queue, Receipt, SendOutcome, StoredMessage }
 export interface EventTrace {
   readonly event: StoredEvent;
   readonly deliveries: readonly TracedDelivery[];
+  /** The events its bus targets forwarded (each with the delivery's rule and target), in order. */
+  readonly forwardedTo: readonly ForwardedFrom[];
 }
 
 /** One owed delivery as traced: where it stands, and its attempts by number. */

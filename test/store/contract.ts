@@ -579,7 +579,12 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>, ca
         const [d] = await s.pendingDeliveries(['bus'], undefined, 10);
         assert.ok(d !== undefined);
         assert.equal(d.via, undefined, 'an event put by PutEvents came through no bus');
-        const f1 = event('f1', A, { eventBusName: 'orders', via: [busArn(A, 'default')], traceHeader: 'Root=1' });
+        const f1 = event('f1', A, {
+          eventBusName: 'orders',
+          via: [busArn(A, 'default')],
+          forwardedFrom: { eventId: 'e1', ruleArn: R1, targetId: 'bus' },
+          traceHeader: 'Root=1',
+        });
         const attempt = { startedAt: T0, latencyMs: 2, outcome: 'delivered' as const };
         await s.forwardDelivery(d, accepted(f1, owed('f1', R2, 'q')), attempt);
         assert.deepEqual(await s.getEvent('f1'), f1);
@@ -770,6 +775,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>, ca
             { ...base(R2, 't1'), state: 'dead-lettered', lastError: 'ERROR_FROM_TARGET: answered 400', attempts: [{ number: 1, ...failed400 }] },
             { ...base(R2, 't2'), state: 'dropped', lastError: 'ERROR_FROM_TARGET: answered 404', attempts: [{ number: 1, ...failed404 }] },
           ],
+          forwardedTo: [],
         });
 
         // The retry is delivered; the dropped delivery is redriven (pending, due now, redriven).
@@ -792,17 +798,20 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>, ca
           attempts: [{ number: 1, ...failed404 }],
         });
 
-        assert.deepEqual(await s.eventTrace(A, 'e2'), { event: event('e2'), deliveries: [] }, 'an event owed to no target');
+        assert.deepEqual(await s.eventTrace(A, 'e2'), { event: event('e2'), deliveries: [], forwardedTo: [] }, 'an event owed to no target');
         assert.equal(await s.eventTrace(A, 'nope'), undefined);
         assert.equal(await s.eventTrace(B, 'e1'), undefined, "another region's view: not found");
         assert.equal(await s.eventTrace(C, 'e1'), undefined, "another account's view: not found");
         assert.equal((await s.eventTrace(C, 'e3'))?.deliveries.length, 1, 'each scope sees its own');
       });
 
-      check('eventTrace shows the buses a forwarded event came through', async (s) => {
-        const f = event('f1', A, { eventBusName: 'orders', via: [busArn(A, 'default')] });
-        await s.appendEvents([accepted(f)]);
-        assert.deepEqual((await s.eventTrace(A, 'f1'))?.event, f);
+      check('eventTrace links a forwarded event and the event it was forwarded from, both ways', async (s) => {
+        const from = { eventId: 'e1', ruleArn: R1, targetId: 'bus' };
+        const f = event('f1', A, { eventBusName: 'orders', via: [busArn(A, 'default')], forwardedFrom: from });
+        await s.appendEvents([accepted(event('e1')), accepted(f)]);
+        assert.deepEqual((await s.eventTrace(A, 'f1'))?.event, f, 'the buses it came through and where from');
+        assert.deepEqual((await s.eventTrace(A, 'e1'))?.forwardedTo, [{ eventId: 'f1', ruleArn: R1, targetId: 'bus' }]);
+        assert.deepEqual((await s.eventTrace(A, 'f1'))?.forwardedTo, []);
       });
     });
 

@@ -21,10 +21,11 @@ import type { AttemptRow, AttemptsRequest, EncodedEvent, WriteReply, WriteReques
 
 const db = new Database((workerData as { file: string }).file);
 configureConnection(db);
-/** id, account, region, bus, ingested_at, envelope, trace_header, via */
-const insertEvent = db.prepare(
-  'INSERT INTO events (id, account, region, bus, ingested_at, envelope, trace_header, via) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-);
+/** The events columns a batch fills, in order. */
+const EVENT_COLUMNS = 'id, account, region, bus, ingested_at, envelope, trace_header, via, forwarded_from, forwarded_rule, forwarded_target';
+const EVENT_ROW = `(${EVENT_COLUMNS.split(', ').map(() => '?').join(', ')})`;
+/** EVENT_COLUMNS */
+const insertEvent = db.prepare(`INSERT INTO events (${EVENT_COLUMNS}) VALUES ${EVENT_ROW}`);
 /** event (rowid), destination */
 const insertOwed = db.prepare('INSERT INTO owed (event, destination) VALUES (?, ?)');
 /** Owed rows go in statements of OWED_CHUNK rows: one call into SQLite instead of many. */
@@ -35,16 +36,23 @@ const insertOwedChunk = db.prepare(
 );
 /** Events go in statements of EVENT_CHUNK rows where the batch allows. */
 const EVENT_CHUNK = 16;
-/** (id, account, region, bus, ingested_at, envelope, trace_header, via) x EVENT_CHUNK */
-const insertEventChunk = db.prepare(
-  `INSERT INTO events (id, account, region, bus, ingested_at, envelope, trace_header, via) VALUES ${Array.from(
-    { length: EVENT_CHUNK },
-    () => '(?, ?, ?, ?, ?, ?, ?, ?)',
-  ).join(', ')}`,
-);
+/** EVENT_COLUMNS x EVENT_CHUNK */
+const insertEventChunk = db.prepare(`INSERT INTO events (${EVENT_COLUMNS}) VALUES ${Array.from({ length: EVENT_CHUNK }, () => EVENT_ROW).join(', ')}`);
 
 const append = db.transaction((events: readonly EncodedEvent[]) => {
-  const params = (e: EncodedEvent): unknown[] => [e.id, e.account, e.region, e.bus, e.ingestedAt, e.envelope, e.traceHeader, e.via];
+  const params = (e: EncodedEvent): unknown[] => [
+    e.id,
+    e.account,
+    e.region,
+    e.bus,
+    e.ingestedAt,
+    e.envelope,
+    e.traceHeader,
+    e.via,
+    e.forwardedFrom?.eventId ?? null,
+    e.forwardedFrom?.ruleArn ?? null,
+    e.forwardedFrom?.targetId ?? null,
+  ];
   // Insert the events, EVENT_CHUNK at a time where possible. Rows inserted by one statement get
   // consecutive rowids ending at lastInsertRowid, so each event's rowid is known.
   const rowids: number[] = [];

@@ -243,4 +243,17 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX breaker_changes_by_target ON breaker_changes (rule_arn, target_id, id);
     `,
   },
+  {
+    version: 9,
+    name: 'forwarded events: the delivery that forwarded them',
+    // For an event a bus target forwarded (src/delivery/bus-target.ts): the event it was forwarded
+    // from and that delivery's rule and target, so a trace follows an event from bus to bus
+    // (docs/event-trace.md). Only forwarded events enter the index.
+    sql: `
+      ALTER TABLE events ADD COLUMN forwarded_from TEXT;
+      ALTER TABLE events ADD COLUMN forwarded_rule TEXT;
+      ALTER TABLE events ADD COLUMN forwarded_target TEXT;
+      CREATE INDEX events_forwarded_from ON events (forwarded_from) WHERE forwarded_from IS NOT NULL;
+    `,
+  },
 ];

@@ -308,6 +308,8 @@ export class SqliteStore implements Store {
       ),
       /** id, account, region: an event of a scope, with its rowid (the trace's first read) */
       traceEvent: p('SELECT rowid AS event, * FROM events WHERE id = ? AND account = ? AND region = ?'),
+      /** forwarded_from (an event id): the events bus targets forwarded from it */
+      forwardedTo: p('SELECT id, forwarded_rule, forwarded_target FROM events WHERE forwarded_from = ? ORDER BY rowid'),
       /**
        * event (rowid): its owed deliveries with their attempts, one row per attempt (attempt
        * columns NULL for a delivery not yet attempted), by rule ARN, target id, attempt number
@@ -532,7 +534,12 @@ export class SqliteStore implements Store {
         ...(r.error === null ? {} : { error: r.error as string }),
       });
     }
-    return { event: storedEventOf(e), deliveries };
+    const forwardedTo = (this.sql.forwardedTo.all(eventId) as Row[]).map((r) => ({
+      eventId: r.id as string,
+      ruleArn: r.forwarded_rule as string,
+      targetId: r.forwarded_target as string,
+    }));
+    return { event: storedEventOf(e), deliveries, forwardedTo };
   }
 
   async deliveriesOf(eventId: string): Promise<OwedDelivery[]> {
@@ -707,6 +714,9 @@ function storedEventOf(r: Row): StoredEvent {
     envelope: r.envelope as string,
     ...(r.trace_header === null ? {} : { traceHeader: r.trace_header as string }),
     ...(r.via === null ? {} : { via: JSON.parse(r.via as string) as string[] }),
+    ...(r.forwarded_from === null
+      ? {}
+      : { forwardedFrom: { eventId: r.forwarded_from as string, ruleArn: r.forwarded_rule as string, targetId: r.forwarded_target as string } }),
   };
 }
 

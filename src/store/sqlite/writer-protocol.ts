@@ -10,10 +10,11 @@
  * destination (numbered by the parent). Layout, little-endian:
  *
  *   per event:  text id | u32 scope | f64 ingestedAt | text envelope | text traceHeader or u32 NONE
- *               | text via (JSON) or u32 NONE | u32 deliveryCount | deliveryCount x u32 destination
+ *               | text via (JSON) or u32 NONE | text forwardedFrom (JSON) or u32 NONE
+ *               | u32 deliveryCount | deliveryCount x u32 destination
  *   text:       u32 byte length, then that many bytes of UTF-8
  */
-import type { AcceptedEvent, OwedDelivery } from '../../domain/model.js';
+import type { AcceptedEvent, ForwardedFrom, OwedDelivery } from '../../domain/model.js';
 
 export interface WriteRequest {
   readonly seq: number;
@@ -74,6 +75,8 @@ export interface EncodedEvent {
   readonly traceHeader: string | null;
   /** StoredEvent.via as JSON, null when absent. */
   readonly via: string | null;
+  /** StoredEvent.forwardedFrom, null when absent. */
+  readonly forwardedFrom: ForwardedFrom | null;
   readonly destinations: readonly number[];
 }
 
@@ -85,8 +88,10 @@ function textBound(s: string): number {
 export function encodeBatch(seq: number, batch: readonly AcceptedEvent[], destination: (d: OwedDelivery) => number): WriteRequest {
   let bound = 0;
   const vias = batch.map(({ event: e }) => (e.via === undefined ? undefined : JSON.stringify(e.via)));
+  const froms = batch.map(({ event: e }) => (e.forwardedFrom === undefined ? undefined : JSON.stringify(e.forwardedFrom)));
   batch.forEach(({ event: e, deliveries }, k) => {
-    bound += textBound(e.id) + 4 + 8 + textBound(e.envelope) + textBound(e.traceHeader ?? '') + textBound(vias[k] ?? '') + 4 + 4 * deliveries.length;
+    bound +=
+      textBound(e.id) + 4 + 8 + textBound(e.envelope) + textBound(e.traceHeader ?? '') + textBound(vias[k] ?? '') + textBound(froms[k] ?? '') + 4 + 4 * deliveries.length;
   });
   const buf = Buffer.allocUnsafeSlow(bound);
   let at = 0;
@@ -110,6 +115,9 @@ export function encodeBatch(seq: number, batch: readonly AcceptedEvent[], destin
     const via = vias[k];
     if (via === undefined) at = buf.writeUInt32LE(NONE, at);
     else text(via);
+    const from = froms[k];
+    if (from === undefined) at = buf.writeUInt32LE(NONE, at);
+    else text(from);
     at = buf.writeUInt32LE(deliveries.length, at);
     for (const d of deliveries) at = buf.writeUInt32LE(destination(d), at);
   });
@@ -147,6 +155,9 @@ export function decodeBatch(request: WriteRequest): EncodedEvent[] {
     let via: string | null = null;
     if (buf.readUInt32LE(at) === NONE) at += 4;
     else via = text();
+    let forwardedFrom: ForwardedFrom | null = null;
+    if (buf.readUInt32LE(at) === NONE) at += 4;
+    else forwardedFrom = JSON.parse(text()) as ForwardedFrom;
     const count = buf.readUInt32LE(at);
     at += 4;
     const destinations: number[] = [];
@@ -160,6 +171,7 @@ export function decodeBatch(request: WriteRequest): EncodedEvent[] {
       envelope,
       traceHeader,
       via,
+      forwardedFrom,
       destinations,
     });
   }
