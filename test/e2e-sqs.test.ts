@@ -42,7 +42,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { Message, MessageAttributeValue, ReceiveMessageRequest } from '@aws-sdk/client-sqs';
 
-import { stopAndCheck } from './helpers/aws.js';
+import { fails, stopAndCheck } from './helpers/aws.js';
+import type { Expected } from './helpers/aws.js';
 import { startServer } from './helpers/server.js';
 import type { ServerProcess } from './helpers/server.js';
 
@@ -85,37 +86,6 @@ after(async () => {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-interface Expected {
-  /** The SDK's error name: the exception shape (or, for Coral errors, the query code). */
-  readonly name: string;
-  readonly message: string | RegExp;
-  /** HTTP status; 400 unless given. */
-  readonly status?: number;
-  /** The SDK's `Code` (x-amzn-query-error); the name unless given. */
-  readonly code?: string;
-}
-
-type SdkError = Error & { $metadata?: { httpStatusCode?: number }; Code?: string; Type?: string; $fault?: string };
-
-/** The call fails with exactly this SQS error. */
-async function fails(p: Promise<unknown>, e: Expected): Promise<void> {
-  let caught: unknown;
-  try {
-    await p;
-  } catch (err) {
-    caught = err;
-  }
-  assert.ok(caught instanceof Error, `expected ${e.name}, but the call succeeded`);
-  const err = caught as SdkError;
-  assert.equal(err.name, e.name, `error ${err.name}: ${err.message}`);
-  if (typeof e.message === 'string') assert.equal(err.message, e.message);
-  else assert.match(err.message, e.message);
-  assert.equal(err.$metadata?.httpStatusCode, e.status ?? 400, 'HTTP status');
-  assert.equal(err.Code, e.code ?? e.name, 'Code (x-amzn-query-error)');
-  assert.equal(err.Type, 'Sender', 'Type (x-amzn-query-error)');
-  assert.equal(err.$fault, 'client');
-}
 
 const invalidParameter = (message: string | RegExp): Expected => ({ name: 'InvalidParameterValue', message });
 const noQueue: Expected = { name: 'QueueDoesNotExist', message: NO_QUEUE, code: 'AWS.SimpleQueueService.NonExistentQueue' };

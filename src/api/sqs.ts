@@ -16,6 +16,7 @@ import type { CheckedMessage, MessageInput } from '../queues/messages.js';
 import { MESSAGES as MESSAGE_TEXTS } from '../queues/messages.js';
 import type { MessageAttribute, MoveTask, Queue, StoredMessage } from '../queues/model.js';
 import { queueUrl } from '../queues/names.js';
+import { addPermission, removePermission } from '../queues/permissions.js';
 import { decodeToken, definedOnly, encodeToken, optArray, optNumber, optObject, optString, reqString } from './input.js';
 import type { Input } from './input.js';
 import { SQS_MODEL } from './models/sqs.generated.js';
@@ -169,7 +170,8 @@ export function sqsOperations(d: SqsServiceDeps): Record<string, Handler> {
   const { engine } = d;
   const scope = (ctx: RequestContext): Scope => ctx.caller;
   const url = (ctx: RequestContext, q: Queue): string => queueUrl(d.baseUrl(ctx), q, q.name);
-  const queueOf = (ctx: RequestContext, input: Input): Promise<Queue> => engine.queueAt(scope(ctx), reqString(input, 'QueueUrl'));
+  /** The queue of the request's QueueUrl, for the operation `action` (another account's needs its policy). */
+  const queueOf = (ctx: RequestContext, input: Input, action: string): Promise<Queue> => engine.queueAt(scope(ctx), reqString(input, 'QueueUrl'), action);
   const senderId = (ctx: RequestContext): string => ctx.caller.accessKeyId ?? ctx.caller.account;
   /** FIFO ReceiveRequestAttemptId -> what that receive answered, until it expires. */
   const attempts = new Map<string, { expires: number; messages: StoredMessage[] }>();
@@ -221,10 +223,12 @@ export function sqsOperations(d: SqsServiceDeps): Record<string, Handler> {
     async GetQueueUrl(ctx, input) {
       const name = optString(input, 'QueueName');
       if (name === undefined) throw invalidParameterValue(MESSAGES.queueName);
-      // Another account's queue would need its policy (AddPermission, not built): none is reachable.
+      // Another account's queue: when its policy allows the caller GetQueueUrl (permissions.ts).
       const owner = optString(input, 'QueueOwnerAWSAccountId') ?? ctx.caller.account;
-      if (owner !== ctx.caller.account) throw new SwitchyardError('QueueDoesNotExist', 'The specified queue does not exist.');
-      return { QueueUrl: url(ctx, await engine.getQueue(scope(ctx), name)) };
+      if (owner === ctx.caller.account) return { QueueUrl: url(ctx, await engine.getQueue(scope(ctx), name)) };
+      const ownerScope = { account: owner, region: ctx.caller.region };
+      const named = queueUrl(d.baseUrl(ctx), ownerScope, name);
+      return { QueueUrl: url(ctx, await engine.othersQueue(ownerScope, name, ctx.caller.account, 'GetQueueUrl', named)) };
     },
 
     async ListQueues(ctx, input) {
@@ -243,7 +247,7 @@ export function sqsOperations(d: SqsServiceDeps): Record<string, Handler> {
     },
 
     async GetQueueAttributes(ctx, input) {
-      const queue = await queueOf(ctx, input);
+      const queue = await queueOf(ctx, input, 'GetQueueAttributes');
       const names = (optArray(input, 'AttributeNames') ?? []) as string[];
       if (names.length === 0) return {};
       const all = await engine.allAttributes(queue);
@@ -256,23 +260,40 @@ export function sqsOperations(d: SqsServiceDeps): Record<string, Handler> {
     },
 
     async SetQueueAttributes(ctx, input) {
-      const queue = await queueOf(ctx, input);
+      const queue = await queueOf(ctx, input, 'SetQueueAttributes');
       await engine.setAttributes(queue, stringMap(input, 'Attributes'));
       return {};
     },
 
+    async AddPermission(ctx, input) {
+      const queue = await queueOf(ctx, input, 'AddPermission');
+      // An empty list is an absent one on the query protocol: the same answer on both.
+      for (const list of ['AWSAccountIds', 'Actions']) {
+        if ((input[list] as unknown[]).length === 0) throw new SwitchyardError('MissingParameter', `The request must contain the parameter ${list}.`);
+      }
+      const policy = addPermission(queue, reqString(input, 'Label'), input.AWSAccountIds as string[], input.Actions as string[]);
+      await engine.setAttributes(queue, { Policy: policy });
+      return {};
+    },
+
+    async RemovePermission(ctx, input) {
+      const queue = await queueOf(ctx, input, 'RemovePermission');
+      await engine.setAttributes(queue, { Policy: removePermission(queue, reqString(input, 'Label')) });
+      return {};
+    },
+
     async DeleteQueue(ctx, input) {
-      await engine.deleteQueue(await queueOf(ctx, input));
+      await engine.deleteQueue(await queueOf(ctx, input, 'DeleteQueue'));
       return {};
     },
 
     async PurgeQueue(ctx, input) {
-      await engine.purgeQueue(await queueOf(ctx, input));
+      await engine.purgeQueue(await queueOf(ctx, input, 'PurgeQueue'));
       return {};
     },
 
     async TagQueue(ctx, input) {
-      const queue = await queueOf(ctx, input);
+      const queue = await queueOf(ctx, input, 'TagQueue');
       const tags = stringMap(input, 'Tags');
       checkTags(queue.name, queue.tags, tags);
       await engine.setTags(queue, tags, []);
@@ -280,18 +301,18 @@ export function sqsOperations(d: SqsServiceDeps): Record<string, Handler> {
     },
 
     async UntagQueue(ctx, input) {
-      const queue = await queueOf(ctx, input);
+      const queue = await queueOf(ctx, input, 'UntagQueue');
       await engine.setTags(queue, {}, (optArray(input, 'TagKeys') ?? []) as string[]);
       return {};
     },
 
     async ListQueueTags(ctx, input) {
-      const queue = await queueOf(ctx, input);
+      const queue = await queueOf(ctx, input, 'ListQueueTags');
       return { Tags: { ...queue.tags } };
     },
 
     async ListDeadLetterSourceQueues(ctx, input) {
-      const queue = await queueOf(ctx, input);
+      const queue = await queueOf(ctx, input, 'ListDeadLetterSourceQueues');
       const max = optNumber(input, 'MaxResults');
       if (max !== undefined && (max < 1 || max > 1000)) throw invalidParameterValue(MESSAGES.maxResults(max));
       const after = pageAfter(input);
@@ -306,12 +327,12 @@ export function sqsOperations(d: SqsServiceDeps): Record<string, Handler> {
     },
 
     async SendMessage(ctx, input) {
-      const queue = await queueOf(ctx, input);
+      const queue = await queueOf(ctx, input, 'SendMessage');
       return sendOne(ctx, queue, engine.check(queue, messageInput(input)));
     },
 
     async SendMessageBatch(ctx, input) {
-      const queue = await queueOf(ctx, input);
+      const queue = await queueOf(ctx, input, 'SendMessageBatch');
       const entries = batchEntries(input, 'SendMessageBatch');
       let total = 0;
       for (const e of entries) {
@@ -355,7 +376,7 @@ export function sqsOperations(d: SqsServiceDeps): Record<string, Handler> {
     },
 
     async ReceiveMessage(ctx, input) {
-      const queue = await queueOf(ctx, input);
+      const queue = await queueOf(ctx, input, 'ReceiveMessage');
       // FIFO only (a standard queue ignores it); worded as SQS words its other FIFO ids (inferred).
       const attemptId = queue.fifo ? optString(input, 'ReceiveRequestAttemptId') : undefined;
       if (attemptId !== undefined && !ATTEMPT_ID.test(attemptId)) throw invalidParameterValue(MESSAGE_TEXTS.id('ReceiveRequestAttemptId', attemptId));
@@ -381,13 +402,13 @@ export function sqsOperations(d: SqsServiceDeps): Record<string, Handler> {
     },
 
     async DeleteMessage(ctx, input) {
-      const queue = await queueOf(ctx, input);
+      const queue = await queueOf(ctx, input, 'DeleteMessage');
       await engine.deleteMessage(queue, reqString(input, 'ReceiptHandle'));
       return {};
     },
 
     async DeleteMessageBatch(ctx, input) {
-      const queue = await queueOf(ctx, input);
+      const queue = await queueOf(ctx, input, 'DeleteMessageBatch');
       const entries = batchEntries(input, 'DeleteMessageBatch');
       const handles = entries.map((e) => reqString(e, 'ReceiptHandle'));
       const errors = await engine.deleteMessages(queue, handles);
@@ -395,13 +416,13 @@ export function sqsOperations(d: SqsServiceDeps): Record<string, Handler> {
     },
 
     async ChangeMessageVisibility(ctx, input) {
-      const queue = await queueOf(ctx, input);
+      const queue = await queueOf(ctx, input, 'ChangeMessageVisibility');
       await engine.changeVisibility(queue, reqString(input, 'ReceiptHandle'), optNumber(input, 'VisibilityTimeout') ?? 0);
       return {};
     },
 
     async ChangeMessageVisibilityBatch(ctx, input) {
-      const queue = await queueOf(ctx, input);
+      const queue = await queueOf(ctx, input, 'ChangeMessageVisibilityBatch');
       const entries = batchEntries(input, 'ChangeMessageVisibilityBatch');
       const handles = entries.map((e) => reqString(e, 'ReceiptHandle'));
       const errors = await engine.changeVisibilities(queue, entries.map((e, i) => ({ handle: handles[i] as string, seconds: optNumber(e, 'VisibilityTimeout') ?? 0 })));

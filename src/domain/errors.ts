@@ -52,6 +52,8 @@ export const ERROR_CATALOGUE = {
   BatchRequestTooLong: { status: 400, summary: 'The batch is larger than 1 MiB.', query: 'AWS.SimpleQueueService.BatchRequestTooLong' },
   UnsupportedOperation: { status: 400, summary: 'The operation is not supported here.', query: 'AWS.SimpleQueueService.UnsupportedOperation' },
   OverLimit: { status: 403, summary: 'A limit would be exceeded.' },
+  /** Another account's queue whose policy does not allow the caller the action. */
+  SqsAccessDenied: { status: 403, summary: "Another account's queue, whose policy does not allow the action.", json: 'com.amazon.coral.service#AccessDeniedException', query: 'AccessDenied' },
   /** A message move task, or its source or destination queue, does not exist. */
   SqsResourceNotFound: { status: 404, summary: 'A move task or its queue does not exist.', json: 'com.amazonaws.sqs#ResourceNotFoundException', query: 'ResourceNotFoundException' },
   InvalidParameterValue: { status: 400, summary: 'A parameter value is not valid (SQS).', json: 'com.amazon.coral.service#InvalidParameterValueException' },

@@ -57,7 +57,8 @@ function principalCovers(principal: unknown, account: string): boolean {
 function covers(st: Statement, account: string, action: string, resource: string): boolean {
   return (
     principalCovers(st.Principal, account) &&
-    list(st.Action).some((a) => wildcardEquals(a, action)) &&
+    // Action names are case-insensitive in IAM ("SQS:SendMessage" grants sqs:SendMessage).
+    list(st.Action).some((a) => wildcardEquals(a.toLowerCase(), action.toLowerCase())) &&
     (st.Resource === undefined || list(st.Resource).some((r) => wildcardEquals(r, resource)))
   );
 }

@@ -27,6 +27,7 @@ import type { CheckedMessage, MessageInput } from './messages.js';
 import type { NewMessage, Queue, Receipt, SendOutcome, StoredMessage } from './model.js';
 import { MoveTasks } from './move-tasks.js';
 import { isFifoName, isValidQueueName, queueArn, queueFromArn, queueFromUrl } from './names.js';
+import { MESSAGES as PERMISSION_MESSAGES, queueAllows } from './permissions.js';
 
 export const MESSAGES = {
   noQueue: 'The specified queue does not exist.',
@@ -185,10 +186,23 @@ export class QueueEngine {
   }
 
   /** The queue a QueueUrl names, in the caller's region. */
-  async queueAt(scope: Scope, url: string): Promise<Queue> {
+  /**
+   * The queue a QueueUrl names, for `action` (an SQS operation name): the caller's own, or
+   * another account's whose policy allows the caller the action (permissions.ts; else
+   * AccessDenied).
+   */
+  async queueAt(scope: Scope, url: string, action: string): Promise<Queue> {
     const ref = queueFromUrl(url);
-    if (ref === null || ref.account !== scope.account) throw new SwitchyardError('QueueDoesNotExist', MESSAGES.noQueue);
-    return this.getQueue(scope, ref.name);
+    if (ref === null) throw new SwitchyardError('QueueDoesNotExist', MESSAGES.noQueue);
+    if (ref.account === scope.account) return this.getQueue(scope, ref.name);
+    return this.othersQueue({ account: ref.account, region: scope.region }, ref.name, scope.account, action, url);
+  }
+
+  /** Another account's queue, if its policy lets `caller` perform `action` on it. */
+  async othersQueue(owner: Scope, name: string, caller: string, action: string, url: string): Promise<Queue> {
+    const queue = await this.getQueue(owner, name);
+    if (!queueAllows(queue, caller, action)) throw new SwitchyardError('SqsAccessDenied', PERMISSION_MESSAGES.accessDenied(url));
+    return queue;
   }
 
   /** The queue an ARN names (EventBridge targets, redrive policies), if it exists. */
