@@ -55,6 +55,13 @@ export interface TracedDelivery extends OwedDelivery {
   readonly attempts: readonly (DeliveryAttempt & { readonly number: number })[];
 }
 
+/** A bus target's forward: the delivery, the event it becomes on the target bus, the attempt. */
+export interface Forward {
+  readonly delivery: PendingDelivery;
+  readonly forwarded: AcceptedEvent;
+  readonly attempt: DeliveryAttempt;
+}
+
 /** An attempt to record, with the delivery it was for and where that delivery goes next. */
 export interface AttemptRecord {
   readonly delivery: PendingDelivery;
@@ -134,11 +141,12 @@ export interface Store {
    */
   recordAttempts(records: readonly AttemptRecord[]): Promise<void>;
   /**
-   * A bus target's delivery (src/delivery/bus-target.ts): put the forwarded event, with the
-   * deliveries it is owed on its new bus, and record the attempt that forwarded it as delivered,
-   * in one transaction. Made once: if the delivery had already ended, nothing is written.
+   * Bus targets' deliveries (src/delivery/bus-target.ts), in one transaction: for each, put the
+   * forwarded event with the deliveries it is owed on its new bus, and record the attempt that
+   * forwarded it as delivered. Each is made once: one whose delivery had already ended writes
+   * nothing (the others are written).
    */
-  forwardDelivery(delivery: PendingDelivery, forwarded: AcceptedEvent, attempt: DeliveryAttempt): Promise<void>;
+  forwardDeliveries(forwards: readonly Forward[]): Promise<void>;
   /**
    * Enqueue a message on a built-in queue and record the attempt and the delivery's next state
    * ('delivered' to a queue target, 'dead-lettered' to a dead-letter queue), in one transaction:

@@ -573,31 +573,36 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>, ca
         assert.deepEqual(await s.getEvent('c'), event('c', C));
       });
 
-      check('forwardDelivery puts the forwarded event and records the forward, once', async (s) => {
-        const toOrders = { ...owed('e1', R1, 'bus'), targetArn: busArn(A, 'orders') };
-        await s.appendEvents([accepted(event('e1'), toOrders)]);
-        const [d] = await s.pendingDeliveries(['bus'], undefined, 10);
-        assert.ok(d !== undefined);
-        assert.equal(d.via, undefined, 'an event put by PutEvents came through no bus');
-        const f1 = event('f1', A, {
-          eventBusName: 'orders',
-          via: [busArn(A, 'default')],
-          forwardedFrom: { eventId: 'e1', ruleArn: R1, targetId: 'bus' },
-          traceHeader: 'Root=1',
-        });
+      check('forwardDeliveries puts each forwarded event and records its forward, each once', async (s) => {
+        const toOrders = (id: string) => ({ ...owed(id, R1, 'bus'), targetArn: busArn(A, 'orders') });
+        await s.appendEvents([accepted(event('e1'), toOrders('e1')), accepted(event('e2'), toOrders('e2'))]);
+        const [d1, d2] = await s.pendingDeliveries(['bus'], undefined, 10);
+        assert.ok(d1 !== undefined && d2 !== undefined);
+        assert.equal(d1.via, undefined, 'an event put by PutEvents came through no bus');
+        const forwardOf = (id: string) =>
+          event(`f-${id}`, A, { eventBusName: 'orders', via: [busArn(A, 'default')], forwardedFrom: { eventId: id, ruleArn: R1, targetId: 'bus' } });
+        const f1 = { ...forwardOf('e1'), traceHeader: 'Root=1' };
         const attempt = { startedAt: T0, latencyMs: 2, outcome: 'delivered' as const };
-        await s.forwardDelivery(d, accepted(f1, owed('f1', R2, 'q')), attempt);
-        assert.deepEqual(await s.getEvent('f1'), f1);
-        assert.deepEqual(await s.deliveriesOf('f1'), [owed('f1', R2, 'q')]);
+        await s.forwardDeliveries([{ delivery: d1, forwarded: accepted(f1, owed('f-e1', R2, 'q')), attempt }]);
+        assert.deepEqual(await s.getEvent('f-e1'), f1);
+        assert.deepEqual(await s.deliveriesOf('f-e1'), [owed('f-e1', R2, 'q')]);
         assert.deepEqual(await s.deliveryState('e1', R1, 'bus'), { state: 'delivered', attempts: 1 });
         const [next] = await s.pendingDeliveries(['queue'], undefined, 10);
         assert.deepEqual(next?.via, [busArn(A, 'default')], 'its deliveries carry the buses it came through');
 
-        // The same forward again (as after a crash before the dispatcher heard of the first): nothing.
-        await s.forwardDelivery(d, accepted(event('f2', A, { eventBusName: 'orders' }), owed('f2', R2, 'q')), { ...attempt, latencyMs: 9 });
-        assert.equal(await s.getEvent('f2'), undefined);
-        assert.equal(await s.countEvents(), 2);
+        // e1's forward again (as after a crash before the dispatcher heard of the first) beside
+        // e2's first, in one call: e2's is written, e1's is not written twice.
+        await s.forwardDeliveries([
+          { delivery: d1, forwarded: accepted({ ...forwardOf('e1'), id: 'f-e1-again' }), attempt: { ...attempt, latencyMs: 9 } },
+          { delivery: d2, forwarded: accepted(forwardOf('e2'), owed('f-e2', R2, 'q')), attempt },
+        ]);
+        assert.equal(await s.getEvent('f-e1-again'), undefined);
         assert.deepEqual(await s.attemptsOf('e1', R1, 'bus'), [attempt]);
+        assert.deepEqual(await s.getEvent('f-e2'), forwardOf('e2'));
+        assert.deepEqual(await s.deliveryState('e2', R1, 'bus'), { state: 'delivered', attempts: 1 });
+        assert.equal(await s.countEvents(), 4);
+        await s.forwardDeliveries([]);
+        assert.equal(await s.countEvents(), 4);
       });
     });
 

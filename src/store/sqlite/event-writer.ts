@@ -89,13 +89,15 @@ const record = db.transaction((rows: readonly AttemptRow[]) => {
 const isPending = db.prepare('SELECT 1 FROM owed WHERE event = ? AND destination = ? AND state = 0').pluck();
 
 /**
- * A bus target's forward: the attempt and the forwarded events, or nothing at all if one of the
- * deliveries has already ended (the forward was made before), so it is made once.
+ * Bus targets' forwards, in one transaction: rows[k] is the attempt that forwarded events[k].
+ * Each forward is written (its attempt, its event) only if its delivery is still pending: one
+ * already made (before a crash, say) writes nothing, so each is made once.
  */
 const forward = db.transaction((rows: readonly AttemptRow[], events: readonly EncodedEvent[]) => {
-  if (!rows.every(([event, destination]) => isPending.get(event, destination) !== undefined)) return;
-  record(rows);
-  append(events);
+  if (rows.length !== events.length) throw new Error(`${rows.length} forward attempts for ${events.length} events`);
+  const pending = rows.map(([event, destination]) => isPending.get(event, destination) !== undefined);
+  record(rows.filter((_, k) => pending[k]));
+  append(events.filter((_, k) => pending[k]));
 });
 
 parentPort?.on('message', (msg: WriteRequest | AttemptsRequest | 'close') => {

@@ -37,7 +37,7 @@ import type {
   TargetKind,
 } from '../../domain/model.js';
 import type { NewMessage, Queue, SendOutcome } from '../../queues/model.js';
-import type { AttemptRecord, BreakerLog, EventTrace, Page, QueueStore, Store } from '../port.js';
+import type { AttemptRecord, BreakerLog, EventTrace, Forward, Page, QueueStore, Store } from '../port.js';
 import { configureConnection } from './connection.js';
 import { MIGRATIONS } from './migrations.js';
 import { SqliteBreakerLog } from './breaker-log.js';
@@ -327,8 +327,13 @@ export class SqliteStore implements Store {
   }
 
   /** On the event writer's connection, as one transaction (event-writer.ts `forward`). */
-  async forwardDelivery(delivery: PendingDelivery, forwarded: AcceptedEvent, attempt: DeliveryAttempt): Promise<void> {
-    await this.writer.write([forwarded], this.destination, [attemptRow(delivery, attempt, { state: 'delivered' })]);
+  async forwardDeliveries(forwards: readonly Forward[]): Promise<void> {
+    if (forwards.length === 0) return;
+    await this.writer.write(
+      forwards.map((f) => f.forwarded),
+      this.destination,
+      forwards.map((f) => attemptRow(f.delivery, f.attempt, { state: 'delivered' })),
+    );
   }
 
   async enqueueDelivery(

@@ -24,9 +24,9 @@ export interface WriteRequest {
   /** Bytes of `bytes` in use. */
   readonly length: number;
   /**
-   * Attempts recorded in the same transaction (a bus target's forward, bus-target.ts). The
-   * events are appended only if every one of these deliveries was still pending, so a forward is
-   * made once even when it is retried after a crash.
+   * Bus targets' forwards (bus-target.ts): attempts[k] is the attempt that forwarded event k of
+   * the batch, recorded in the same transaction. A forward whose delivery is no longer pending
+   * (it was made before a crash) writes neither, so each is made once.
    */
   readonly attempts?: readonly AttemptRow[];
 }
