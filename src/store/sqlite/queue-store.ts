@@ -1,7 +1,9 @@
 /**
  * Queues on SQLite, on the store's main connection (the port's QueueStore). Each method runs one
  * transaction; better-sqlite3 is synchronous and this process is the only writer of these tables,
- * so a claim (select, then mark) cannot interleave with another.
+ * so a claim (select, then mark) cannot interleave with another. The hot writes (send, receive,
+ * delete, change visibility) go through group commit (shared-commit.ts): each still runs as one
+ * unit (a savepoint), and the calls of one turn of the event loop share one synced commit.
  *
  * A message's life in one row (times in ms; "now" is the caller's clock):
  *
@@ -21,6 +23,7 @@ import type Database from 'better-sqlite3';
 import type { Scope } from '../../domain/model.js';
 import type { MoveTask, NewMessage, Queue, Receipt, SendOutcome, StoredMessage } from '../../queues/model.js';
 import type { Page, QueueStore, ReceiveRequest } from '../port.js';
+import { SharedCommit } from './shared-commit.js';
 
 type Row = Record<string, unknown>;
 
@@ -73,9 +76,11 @@ function docOf(queue: Omit<Queue, 'id'>): string {
 export class SqliteQueueStore implements QueueStore {
   private readonly db: Database.Database;
   private readonly sql;
+  private readonly commits: SharedCommit;
 
   constructor(db: Database.Database) {
     this.db = db;
+    this.commits = new SharedCommit(db);
     const p = (text: string): Database.Statement => db.prepare(text);
     this.sql = {
       /** account, region, name, doc */
@@ -185,7 +190,7 @@ export class SqliteQueueStore implements QueueStore {
   }
 
   async sendMessages(queue: Queue, messages: readonly NewMessage[], now: number, dedupWindowMs: number): Promise<SendOutcome[]> {
-    return this.db.transaction(() => messages.map((m) => this.insert(queue, m, now, dedupWindowMs)))();
+    return this.commits.run(() => messages.map((m) => this.insert(queue, m, now, dedupWindowMs)));
   }
 
   /**
@@ -223,7 +228,7 @@ export class SqliteQueueStore implements QueueStore {
   }
 
   async receiveMessages(queue: Queue, r: ReceiveRequest): Promise<StoredMessage[]> {
-    return this.db.transaction(() => {
+    return this.commits.run(() => {
       this.sql.expireMessages.run(queue.id, r.expiredBefore);
       const out: StoredMessage[] = [];
       /** Claims a visible message, or dead-letters it; false when it was dead-lettered. */
@@ -272,7 +277,7 @@ export class SqliteQueueStore implements QueueStore {
         }
       }
       return out;
-    })();
+    });
   }
 
   private current(queue: Queue, receipt: Receipt): Row | undefined {
@@ -281,7 +286,7 @@ export class SqliteQueueStore implements QueueStore {
   }
 
   async deleteMessages(queue: Queue, receipts: readonly Receipt[], now: number, inFlightOnly: boolean): Promise<('deleted' | 'stale' | 'gone' | 'expired')[]> {
-    return this.db.transaction(() =>
+    return this.commits.run(() =>
       receipts.map((receipt) => {
         const row = this.current(queue, receipt);
         if (row === undefined) return 'gone';
@@ -290,7 +295,7 @@ export class SqliteQueueStore implements QueueStore {
         this.sql.deleteMessage.run(receipt.seq);
         return 'deleted';
       }),
-    )();
+    );
   }
 
   async changeVisibilities(
@@ -298,7 +303,7 @@ export class SqliteQueueStore implements QueueStore {
     changes: readonly { readonly receipt: Receipt; readonly visibleAt: number }[],
     now: number,
   ): Promise<('changed' | 'not-in-flight' | 'gone')[]> {
-    return this.db.transaction(() =>
+    return this.commits.run(() =>
       changes.map(({ receipt, visibleAt }) => {
         const row = this.current(queue, receipt);
         if (row === undefined) return 'gone';
@@ -306,7 +311,7 @@ export class SqliteQueueStore implements QueueStore {
         this.sql.setVisibleAt.run(visibleAt, receipt.seq);
         return 'changed';
       }),
-    )();
+    );
   }
 
   async purgeQueue(queue: Queue): Promise<void> {
