@@ -14,6 +14,7 @@
 // test/queues-engine.test.ts.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 
 import {
@@ -941,6 +942,27 @@ describe('long polling', () => {
     await sqs.send(new DeleteMessageCommand({ QueueUrl: fifo, ReceiptHandle: first.ReceiptHandle }));
     assert.equal((await next)[0]?.Body, 'second');
     assert.ok(Date.now() - deletedAt < 5000);
+  });
+
+  it('a poll whose client went away ends there, and claims nothing sent afterwards', async () => {
+    const url = await create('lp-gone');
+    const idle = await create('lp-gone-idle', { ReceiveMessageWaitTimeSeconds: '1' });
+    // A long poll from a client that will go away: raw HTTP, so its socket can be cut.
+    const body = JSON.stringify({ QueueUrl: url, WaitTimeSeconds: 10, MaxNumberOfMessages: 1 });
+    const gone = request(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AmazonSQS.ReceiveMessage', 'content-length': Buffer.byteLength(body) },
+    });
+    gone.on('error', () => undefined);
+    gone.end(body);
+    // By the end of a 1-s poll on another queue the first one is surely parked on the server.
+    assert.deepEqual(await receive(idle), []);
+    gone.destroy();
+    // The disconnect reaches the server over the network; give it that moment (not a timing check).
+    await new Promise((r) => setTimeout(r, 100));
+    const id = (await other.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'for the living' }))).MessageId;
+    // Had the dead poll still been waiting, it would have claimed the message (in flight for 30 s).
+    assert.equal((await receive(url, { WaitTimeSeconds: 1 }))[0]?.MessageId, id);
   });
 
   it('answers a poll on a queue deleted meanwhile with nothing', async () => {

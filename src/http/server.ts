@@ -179,12 +179,29 @@ async function handle(
   }
 }
 
-/** The handler's context; its signal aborts when the client goes away before the answer. */
+/**
+ * The handler's context; its signal aborts when the client goes away before the answer. The
+ * signal is made when a handler first reads it (a long poll): an AbortController per request,
+ * aborted at every response's end, cost the ingest path ~2% (the abort builds a DOMException).
+ */
 function requestContext(req: IncomingMessage, res: ServerResponse, caller: Caller, requestId: string, operation: string): RequestContext {
-  const gone = new AbortController();
-  res.once('close', () => gone.abort());
   const host = header(req, 'host');
-  return { caller, requestId, operation, signal: gone.signal, ...(host === undefined ? {} : { host }) };
+  let gone: AbortController | undefined;
+  return {
+    caller,
+    requestId,
+    operation,
+    ...(host === undefined ? {} : { host }),
+    get signal(): AbortSignal {
+      if (gone === undefined) {
+        const controller = new AbortController();
+        gone = controller;
+        if (res.closed) controller.abort();
+        else res.once('close', () => controller.abort());
+      }
+      return gone.signal;
+    },
+  };
 }
 
 /** A form POST, or a GET whose query string has an Action, without X-Amz-Target. */
