@@ -59,6 +59,8 @@ const NONE: AttemptEnd = { recorded: RECORDED, outcome: 'none', retryableFailure
 const PAGE = 256;
 /** Attempts at once to one rule target, unless its max-concurrency option says otherwise. */
 const PER_TARGET = 32;
+/** While a due retry waits for a lane, the due deliveries are looked at again this often. */
+const SWEEP_MS = 1_000;
 /** Waiting deliveries read at start-up to find the heads of ordered groups. */
 const MAX_WAITING_HEADS = 100_000;
 /** Deliveries held in lanes at once, read but not yet attempted or recorded. */
@@ -92,6 +94,8 @@ export class Dispatcher {
   private timerAt = Number.POSITIVE_INFINITY;
   /** Lanes by rule target (laneKey). */
   private readonly lanes = new Map<string, Lane>();
+  /** The due time a drain was last repeated for at once (scheduleNext). */
+  private redrainedFor = Number.NaN;
   /** A drain stopped at the IN_MEMORY bound (the next delivery out reads on). */
   private cutShort = false;
   /** The heads of ordered groups waiting in the store have been registered (once, at start). */
@@ -197,14 +201,18 @@ export class Dispatcher {
       }
       if (fresh.length < limit) break;
     }
+    /** A due retry was left out because it is already in a lane: its end pokes (`done`). */
+    let dueHeld = false;
     for (;;) {
       if (this.full()) return;
-      const due = (await this.o.store.dueDeliveries(this.o.now(), PAGE)).filter((d) => !this.held.has(d.key));
+      const found = await this.o.store.dueDeliveries(this.o.now(), PAGE);
+      const due = found.filter((d) => !this.held.has(d.key));
+      if (due.length < found.length) dueHeld = true;
       if (this.closed) return;
       for (const d of due) this.hand(d);
       if (due.length === 0) break;
     }
-    await this.scheduleNext();
+    await this.scheduleNext(dueHeld);
   }
 
   /** Give a delivery to its target's lane. */
@@ -271,12 +279,32 @@ export class Dispatcher {
   }
 
   /**
-   * One timer, for the soonest waiting delivery. One due already is in a lane (held): when the
-   * lanes empty, `done` pokes, so no timer spins on it meanwhile.
+   * One timer, for the soonest waiting delivery. When the soonest is due already: if a due one
+   * is in a lane (`dueHeld`), its end pokes (`done`), so no timer spins on it meanwhile;
+   * otherwise it fell due after the drain's last look (the store is read across awaits): drain
+   * again at once. Either way a sweep follows within SWEEP_MS, so a wake-up missed by some path
+   * not thought of here delays a retry; it cannot strand it.
    */
-  private async scheduleNext(): Promise<void> {
+  private async scheduleNext(dueHeld: boolean): Promise<void> {
     const at = await this.o.store.nextDueAt();
-    if (at === undefined || this.closed || at >= this.timerAt || at <= this.o.now()) return;
+    if (at === undefined || this.closed) return;
+    const now = this.o.now();
+    if (at <= now) {
+      // Once per due time: should the store ever count a due row that the due scan cannot
+      // return, this must not spin; the sweep takes over.
+      if (!dueHeld && at !== this.redrainedFor) {
+        this.redrainedFor = at;
+        this.again = true;
+      }
+      this.wakeAt(now + SWEEP_MS);
+      return;
+    }
+    this.wakeAt(at);
+  }
+
+  /** Poke at `at` (the dispatcher's clock), unless a timer is set for then or sooner. */
+  private wakeAt(at: number): void {
+    if (at >= this.timerAt) return;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timerAt = at;
     this.timer = setTimeout(() => {
