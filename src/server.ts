@@ -134,7 +134,7 @@ export async function startServer(options: Options, log: Log = jsonLog, hooks: S
   switchyardFamilies.push(signingOperations({ store, vault, now: services.now }));
   switchyardFamilies.push(traceOperations({ store }));
   switchyardFamilies.push(
-    targetOptionsOperations({ services, breakerState: (ruleArn, targetId) => dispatcher.laneFor(ruleArn, targetId)?.breaker?.state }),
+    targetOptionsOperations({ services, breakerState: (ruleArn, targetId) => dispatcher.breakerStateOf(ruleArn, targetId) }),
   );
   const sqs = sqsService({ engine, now: services.now, baseUrl: (ctx) => `http://${ctx.host ?? listening}` });
   const server: Server = createEdge({

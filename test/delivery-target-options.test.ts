@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 
-import { ListTagsForResourceCommand } from '@aws-sdk/client-eventbridge';
+import { ListTagsForResourceCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 
 import type { ApiError } from '../src/cli/client.js';
@@ -129,6 +129,31 @@ describe('circuit breaker', () => {
       ['CLOSED->OPEN', 'OPEN->HALF_OPEN', 'HALF_OPEN->CLOSED'],
     );
     assert.equal(breaker.Changes.at(-1)?.Reason, '4 of the last 4 attempts in 60 s failed');
+  });
+
+  it('is the endpoint’s: failures through one rule hold the other rule’s deliveries to it too', async () => {
+    const { ruleArn, destinationArn } = await bench.route('shared-endpoint');
+    // A second rule, on other events, whose target is the same API destination.
+    await bench.events.send(new PutRuleCommand({ Name: 'shared-endpoint-2', EventPattern: '{"source":["shared-endpoint-2"]}' }));
+    await bench.events.send(
+      new PutTargetsCommand({ Rule: 'shared-endpoint-2', Targets: [{ Id: 'sink', Arn: destinationArn, RoleArn: `arn:aws:iam::${ACCOUNT}:role/events` }] }),
+    );
+    const ruleArn2 = ruleArn.replace('rule/shared-endpoint', 'rule/shared-endpoint-2');
+    const breaker = { 'circuit-breaker-failure-percent': '100', 'circuit-breaker-minimum-attempts': '2', 'max-concurrency': '1' };
+    await bench.tag(ruleArn, breaker);
+    await bench.tag(ruleArn2, breaker);
+    bench.answers.set('/shared-endpoint', () => ({ status: 503 }));
+    await bench.put('shared-endpoint', [{ n: 1 }, { n: 2 }]);
+    await bench.settle();
+    assert.equal(bench.at('shared-endpoint').length, 2, 'two failures through the first rule: open');
+    const [other] = await bench.put('shared-endpoint-2', [{ n: 3 }]);
+    await bench.settle();
+    assert.equal(bench.at('shared-endpoint').length, 2, 'the second rule waits too');
+    assert.deepEqual(await state(other as string, ruleArn2), { state: 'pending', attempts: 0 });
+    for (const rule of ['shared-endpoint', 'shared-endpoint-2']) {
+      const got = await bench.switchyard('GetTargetOptions', { Rule: rule, TargetId: 'sink' });
+      assert.equal((got.CircuitBreaker as { State: string }).State, 'OPEN', rule);
+    }
   });
 
   it('a failed probe opens it again for another cooldown', async () => {

@@ -1,6 +1,7 @@
 /**
- * A circuit breaker for one target (docs/circuit-breaker.md): pure state, on the dispatcher's
- * clock, driven by the lanes (lanes.ts). No I/O: state changes are reported to `onChange`.
+ * A circuit breaker for one endpoint (docs/circuit-breaker.md): pure state, on the dispatcher's
+ * clock, driven by the lanes of the rule targets naming the endpoint (lanes.ts; the dispatcher
+ * keeps one per target ARN). No I/O: state changes are reported to `onChange`.
  *
  *            failures >= ratio of >= minimum attempts in the window
  *   CLOSED ---------------------------------------------------------> OPEN

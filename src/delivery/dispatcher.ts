@@ -35,7 +35,8 @@
  * delivery's record are one transaction, so a queue gets each event once.
  */
 import type { AcceptedEvent, DeliveryAttempt, PendingDelivery, Target, TargetKind } from '../domain/model.js';
-import type { BreakerChange } from './circuit-breaker.js';
+import { CircuitBreaker } from './circuit-breaker.js';
+import type { BreakerChange, BreakerState } from './circuit-breaker.js';
 import { Lane } from './lanes.js';
 import type { AttemptEnd } from './lanes.js';
 import { orderGroupOf } from './target-options.js';
@@ -94,6 +95,11 @@ export class Dispatcher {
   private timerAt = Number.POSITIVE_INFINITY;
   /** Lanes by rule target (laneKey). */
   private readonly lanes = new Map<string, Lane>();
+  /** Circuit breakers by endpoint (target ARN), with the lanes that share each. */
+  private readonly breakers = new Map<
+    string,
+    { readonly breaker: CircuitBreaker; readonly members: Map<Lane, { ruleArn: string; targetId: string; targetArn: string }> }
+  >();
   /** The due time a drain was last repeated for at once (scheduleNext). */
   private redrainedFor = Number.NaN;
   /** A drain stopped at the IN_MEMORY bound (the next delivery out reads on). */
@@ -223,7 +229,7 @@ export class Dispatcher {
 
   /**
    * The lane of a delivery's rule target, made on first use and kept (it holds the target's
-   * breaker, rate-limit tokens and ordered groups; there is one per rule target).
+   * rate-limit tokens and ordered groups; there is one per rule target; breakers are per endpoint).
    */
   private laneOf(d: PendingDelivery): Lane {
     const key = `${d.ruleArn} ${d.targetId} ${d.targetArn}`;
@@ -245,20 +251,41 @@ export class Dispatcher {
           return orderGroupOf(orderBy, x.envelope, sqs?.MessageGroupId);
         },
         expired: (x) => this.expired(x),
-        breakerChanged: (change) => {
-          this.o.log({ level: 'warn', msg: 'circuit breaker', rule: ruleArn, target: targetId, from: change.from, to: change.to, reason: change.reason });
-          this.o.breakerChanged?.({ ruleArn, targetId, targetArn }, change);
-        },
+        breaker: () => this.breakerOf(targetArn, lane as Lane, { ruleArn, targetId, targetArn }),
       });
       this.lanes.set(key, lane);
     }
     return lane;
   }
 
-  /** The lane of a rule target, if one was made (its breaker's state, for the API). */
-  laneFor(ruleArn: string, targetId: string): Lane | undefined {
-    for (const [key, lane] of this.lanes) if (key.startsWith(`${ruleArn} ${targetId} `)) return lane;
-    return undefined;
+  /**
+   * The circuit breaker of an endpoint (a target ARN), shared by the lanes of every rule target
+   * naming it that has the breaker option: when the endpoint is down, every rule's deliveries to
+   * it wait. A change is logged, told (breakerChanged) for each of those targets, and wakes their
+   * lanes.
+   */
+  private breakerOf(targetArn: string, lane: Lane, target: { ruleArn: string; targetId: string; targetArn: string }): CircuitBreaker {
+    let shared = this.breakers.get(targetArn);
+    if (shared === undefined) {
+      const members = new Map<Lane, { ruleArn: string; targetId: string; targetArn: string }>();
+      const breaker = new CircuitBreaker((change) => {
+        this.o.log({ level: 'warn', msg: 'circuit breaker', target: targetArn, from: change.from, to: change.to, reason: change.reason });
+        for (const [member, t] of members) {
+          this.o.breakerChanged?.(t, change);
+          // Opening or closing may let waiting deliveries go (or hold them): look again.
+          queueMicrotask(() => member.pump());
+        }
+      });
+      this.breakers.set(targetArn, (shared = { breaker, members }));
+    }
+    if (!shared.members.has(lane)) shared.members.set(lane, target);
+    return shared.breaker;
+  }
+
+  /** The state of the breaker of a rule target's endpoint, if it has one (for the API). */
+  breakerStateOf(ruleArn: string, targetId: string): BreakerState | undefined {
+    const arn = this.o.router.targetOf(ruleArn, targetId)?.Arn;
+    return arn === undefined ? undefined : this.breakers.get(arn)?.breaker.state;
   }
 
   /** A delivery's attempt is recorded (or failed to be): it may be handed again by a later drain. */

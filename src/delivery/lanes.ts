@@ -11,7 +11,8 @@
  * Nothing here is dropped: a delivery that may not start yet waits, in order, and a gate that
  * closes until a time sets one timer to look again (on the dispatcher's clock, so tests that
  * move an injected clock and settle see the same thing as production). A lane has no I/O of its
- * own: attempts, records and breaker changes go through the callbacks.
+ * own: attempts and records go through the callbacks, and the circuit breaker is the endpoint's,
+ * shared by every lane whose target names it (the dispatcher keeps them by target ARN).
  *
  * Ordered delivery (order-by): a group's head is the delivery being attempted, or waiting in the
  * store for a retry; later ones of the group are parked in the lane until the head ends
@@ -20,8 +21,8 @@
  * order holds across restarts.
  */
 import type { PendingDelivery } from '../domain/model.js';
-import { BREAKER_DEFAULTS, CircuitBreaker } from './circuit-breaker.js';
-import type { BreakerChange, BreakerSettings } from './circuit-breaker.js';
+import { BREAKER_DEFAULTS } from './circuit-breaker.js';
+import type { BreakerSettings, CircuitBreaker } from './circuit-breaker.js';
 import type { TargetOptions } from './target-options.js';
 
 /** How an attempt ended, for the lane's gates and groups. */
@@ -54,7 +55,11 @@ export interface LaneHooks {
    * gates (it will be given up, not attempted: it must not wait for, or spend, a rate token).
    */
   readonly expired: (d: PendingDelivery) => boolean;
-  readonly breakerChanged: (change: BreakerChange) => void;
+  /**
+   * The circuit breaker of the target's endpoint (its ARN), shared with the other lanes of that
+   * endpoint; asked for only by a lane whose target has the breaker option.
+   */
+  readonly breaker: () => CircuitBreaker;
 }
 
 export class Lane {
@@ -68,7 +73,6 @@ export class Lane {
   private running = 0;
   private stopped = false;
   private readonly under = new Set<Promise<void>>();
-  private breakerNow: CircuitBreaker | undefined;
   /** Rate limit: tokens, as of `tokensAt`. */
   private tokens = Number.NaN;
   private tokensAt = 0;
@@ -97,10 +101,6 @@ export class Lane {
   /** Ordered groups whose head waits in the store (kept across the lane's emptiness). */
   get holdsGroups(): boolean {
     return this.heads.size > 0;
-  }
-
-  get breaker(): CircuitBreaker | undefined {
-    return this.breakerNow;
   }
 
   /** After a restart: a delivery waiting for a retry heads its group (nothing is attempted). */
@@ -171,7 +171,7 @@ export class Lane {
       this.tokensAt = now;
       if (this.tokens < 1) {
         // The breaker admitted a probe that the rate limit now holds back: give it back.
-        this.breakerNow?.abandon();
+        if (o.breakerFailureRatio !== undefined) this.breakerOf().abandon();
         return now + Math.ceil((1 - this.tokens) / perMs);
       }
       this.tokens -= 1;
@@ -225,12 +225,7 @@ export class Lane {
   }
 
   private breakerOf(): CircuitBreaker {
-    this.breakerNow ??= new CircuitBreaker((change) => {
-      this.h.breakerChanged(change);
-      // Opening or closing may let parked work go (or hold it): look again.
-      queueMicrotask(() => this.pump());
-    });
-    return this.breakerNow;
+    return this.h.breaker();
   }
 
   private wakeAt(at: number): void {
