@@ -83,11 +83,6 @@ export class Lane {
     this.h = hooks;
   }
 
-  /** Nothing queued, parked or under way. */
-  get empty(): boolean {
-    return this.ready.length === 0 && this.running === 0 && this.parkedCount === 0 && this.under.size === 0;
-  }
-
   /** Deliveries parked behind their group's head (held, but not in the dispatcher's bound). */
   get parked(): number {
     return this.parkedCount;
@@ -96,11 +91,6 @@ export class Lane {
   /** Attempts under way (answered or not) whose record is not yet committed. */
   get inFlight(): number {
     return this.under.size;
-  }
-
-  /** Ordered groups whose head waits in the store (kept across the lane's emptiness). */
-  get holdsGroups(): boolean {
-    return this.heads.size > 0;
   }
 
   /** After a restart: a delivery waiting for a retry heads its group (nothing is attempted). */
