@@ -16,7 +16,7 @@ import { call } from '../src/cli/client.js';
 import { stopAndCheck } from './helpers/aws.js';
 import { sinkRouter } from './helpers/destinations.js';
 import type { SinkRoute, SinkRouter } from './helpers/destinations.js';
-import { BIN, openDatabase, removeDataDir, REPO, startServer } from './helpers/server.js';
+import { BIN, openDatabase, removeDataDir, REPO, startServer, until } from './helpers/server.js';
 import type { ServerProcess } from './helpers/server.js';
 
 const REGION = 'us-east-1';
@@ -53,16 +53,6 @@ function api(operation: string, input: Record<string, unknown>): Promise<Record<
   return call(`Switchyard.${operation}`, input, { endpoint: (server as ServerProcess).url, env: {} });
 }
 
-/** Probe until it answers something; the server works on its own clock, so this waits on it. */
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** A delivery's state and attempts, from the server's database (the `deliveries` view). */
 function deliveryRow(eventId: string): { state: number; attempts: number } | undefined {

@@ -45,7 +45,7 @@ import type { Message, MessageAttributeValue, ReceiveMessageRequest } from '@aws
 
 import { fails, stopAndCheck } from './helpers/aws.js';
 import type { Expected } from './helpers/aws.js';
-import { startServer } from './helpers/server.js';
+import { startServer, until } from './helpers/server.js';
 import type { ServerProcess } from './helpers/server.js';
 
 const ACCOUNT = '000000000000';
@@ -147,15 +147,6 @@ function timestampsChecked(a: Record<string, string>, since: number): Record<str
   return out;
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Queues

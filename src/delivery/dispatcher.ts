@@ -37,6 +37,7 @@
 import type { AcceptedEvent, DeliveryAttempt, PendingDelivery, Target, TargetKind } from '../domain/model.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import type { BreakerChange, BreakerState } from './circuit-breaker.js';
+import { Alarm } from './alarm.js';
 import { Lane } from './lanes.js';
 import type { AttemptEnd } from './lanes.js';
 import { orderGroupOf } from './target-options.js';
@@ -91,8 +92,10 @@ export class Dispatcher {
   private draining: Promise<void> | null = null;
   private again = false;
   private closed = false;
-  private timer: ReturnType<typeof setTimeout> | null = null;
-  private timerAt = Number.POSITIVE_INFINITY;
+  /** Pokes when the soonest waiting delivery falls due (or for the sweep). */
+  private readonly dueAlarm: Alarm;
+  /** Attempts begun (`deliver`) whose delivery is not yet out of its lane (`done`). */
+  private attemptsInFlight = 0;
   /** Lanes by rule target (laneKey). */
   private readonly lanes = new Map<string, Lane>();
   /** Circuit breakers by endpoint (target ARN), with the lanes that share each. */
@@ -118,6 +121,7 @@ export class Dispatcher {
     this.records = new GroupCommit<AttemptRecord>((batch) => options.store.recordAttempts(batch), 1);
     this.adapters = options.adapters;
     this.kinds = Object.keys(this.adapters) as TargetKind[];
+    this.dueAlarm = new Alarm(options.now, () => this.poke());
   }
 
   /** Events were committed: drain if any of them is owed to a kind this dispatcher delivers. */
@@ -162,9 +166,7 @@ export class Dispatcher {
    * (a rate limit, an open breaker, an ordered group's head) for the clock or another attempt.
    */
   private inFlight(): number {
-    let n = 0;
-    for (const lane of this.lanes.values()) n += lane.inFlight;
-    return n;
+    return this.attemptsInFlight;
   }
 
   /** At the IN_MEMORY bound: a drain stops reading, and the next delivery out pokes for another. */
@@ -184,7 +186,7 @@ export class Dispatcher {
   /** Stop reading; let the attempts under way end (queued ones stay pending in the store). */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.timer !== null) clearTimeout(this.timer);
+    this.dueAlarm.clear();
     if (this.draining !== null) await this.draining;
     await Promise.all([...this.lanes.values()].map((lane) => lane.stop()));
   }
@@ -290,6 +292,7 @@ export class Dispatcher {
 
   /** A delivery's attempt is recorded (or failed to be): it may be handed again by a later drain. */
   private done(d: PendingDelivery): void {
+    this.attemptsInFlight--;
     this.held.delete(d.key);
     if (this.inFlight() === 0) {
       const waiters = this.idleWaiters;
@@ -323,23 +326,10 @@ export class Dispatcher {
         this.redrainedFor = at;
         this.again = true;
       }
-      this.wakeAt(now + SWEEP_MS);
+      this.dueAlarm.at(now + SWEEP_MS);
       return;
     }
-    this.wakeAt(at);
-  }
-
-  /** Poke at `at` (the dispatcher's clock), unless a timer is set for then or sooner. */
-  private wakeAt(at: number): void {
-    if (at >= this.timerAt) return;
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timerAt = at;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.timerAt = Number.POSITIVE_INFINITY;
-      this.poke();
-    }, Math.max(0, at - this.o.now()));
-    this.timer.unref();
+    this.dueAlarm.at(at);
   }
 
   /**
@@ -347,6 +337,7 @@ export class Dispatcher {
    * lane's slot is free once the target has answered; the delivery stays held until recorded).
    */
   private async deliver(d: PendingDelivery): Promise<AttemptEnd> {
+    this.attemptsInFlight++;
     const failed = (e: unknown): void =>
       this.o.log({ level: 'error', msg: 'delivery attempt failed', eventId: d.eventId, target: d.targetArn, err: String((e as Error)?.stack ?? e) });
     try {

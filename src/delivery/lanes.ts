@@ -21,6 +21,7 @@
  * order holds across restarts.
  */
 import type { PendingDelivery } from '../domain/model.js';
+import { Alarm } from './alarm.js';
 import { BREAKER_DEFAULTS } from './circuit-breaker.js';
 import type { BreakerSettings, CircuitBreaker } from './circuit-breaker.js';
 import type { TargetOptions } from './target-options.js';
@@ -76,21 +77,17 @@ export class Lane {
   /** Rate limit: tokens, as of `tokensAt`. */
   private tokens = Number.NaN;
   private tokensAt = 0;
-  private timer: ReturnType<typeof setTimeout> | null = null;
-  private timerAt = Number.POSITIVE_INFINITY;
+  /** Set when a gate closes until a time: the lane looks again then. */
+  private readonly reopen: Alarm;
 
   constructor(hooks: LaneHooks) {
     this.h = hooks;
+    this.reopen = new Alarm(hooks.now, () => this.pump(), 1);
   }
 
   /** Deliveries parked behind their group's head (held, but not in the dispatcher's bound). */
   get parked(): number {
     return this.parkedCount;
-  }
-
-  /** Attempts under way (answered or not) whose record is not yet committed. */
-  get inFlight(): number {
-    return this.under.size;
   }
 
   /** After a restart: a delivery waiting for a retry heads its group (nothing is attempted). */
@@ -134,7 +131,7 @@ export class Lane {
       const now = this.h.now();
       const wait = this.gate(now, options);
       if (wait !== undefined) {
-        if (Number.isFinite(wait)) this.wakeAt(wait);
+        if (Number.isFinite(wait)) this.reopen.at(wait);
         return;
       }
       this.start(this.ready.shift() as PendingDelivery, options);
@@ -144,7 +141,7 @@ export class Lane {
   /** Start nothing more; resolve when the attempts under way have ended. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer !== null) clearTimeout(this.timer);
+    this.reopen.clear();
     await Promise.allSettled([...this.under]);
   }
 
@@ -216,18 +213,6 @@ export class Lane {
 
   private breakerOf(): CircuitBreaker {
     return this.h.breaker();
-  }
-
-  private wakeAt(at: number): void {
-    if (this.timer !== null && this.timerAt <= at) return;
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timerAt = at;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.timerAt = Number.POSITIVE_INFINITY;
-      this.pump();
-    }, Math.max(1, at - this.h.now()));
-    this.timer.unref();
   }
 }
 

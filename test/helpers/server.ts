@@ -100,3 +100,17 @@ export function assertNoServersLeft(): void {
   running.clear();
   if (left > 0) throw new Error(`${left} server process(es) were left running`);
 }
+
+/**
+ * Probe until it answers something (not undefined), at most 10 s: for what a server process does
+ * on its own clock (a move task, a delivery), which a test can only watch.
+ */
+export async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
